@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// Every numeric test runs once per backend: a vitest project per backend, each with a setup file that
+// selects it. End-to-end tests (they spawn the CLI, which picks its own backend) run once, under `cpu`.
+const e2e = 'test/e2e/**/*.test.ts';
+
+export default defineConfig({
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    reporters: process.env['CI'] ? ['default'] : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'cpu',
+          include: ['test/**/*.test.ts'],
+          setupFiles: ['test/support/backend-cpu.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'wasm',
+          include: ['test/**/*.test.ts'],
+          exclude: [e2e, 'test/cpu-only/**'],
+          setupFiles: ['test/support/backend-wasm.ts'],
+        },
+      },
+    ],
+  },
+});
