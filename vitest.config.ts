@@ -15,6 +15,7 @@ export default defineConfig({
         test: {
           name: 'cpu',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/wasm-only/**'],
           setupFiles: ['test/support/backend-cpu.ts'],
         },
       },

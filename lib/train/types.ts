@@ -1,0 +1,49 @@
+import type { Params } from '../optim/types.js';
+
+/**
+ * The complete state of a training run at an update boundary, from which a run can continue exactly
+ * (pass it as `initialState`). Tensors in it are owned as described on {@link TrainStep}.
+ */
+export interface TrainState<S = unknown> {
+  /** The parameters after `step` updates. */
+  readonly params: Params;
+  /** The optimizer's state after `step` updates. */
+  readonly optimizerState: S;
+  /** Updates made so far. */
+  readonly step: number;
+  /** Micro-batches consumed so far, skipped ones included. */
+  readonly microBatches: number;
+  /** Examples consumed so far, skipped ones included. */
+  readonly examples: number;
+  /** Micro-batches left out of their window because of a non-finite loss or gradient, so far. */
+  readonly skippedMicroBatches: number;
+  /** Windows dropped whole (`nonFinite: 'skip-update'`), so far. */
+  readonly skippedUpdates: number;
+}
+
+/**
+ * What {@link train} emits after each optimizer update.
+ *
+ * Ownership: `params` (the same tensors as `state.params`) and the optimizer state stay valid until the
+ * next step is emitted; the last step's belong to the caller after completion.
+ */
+export interface TrainStep<S = unknown> {
+  /** Updates made so far, 1 for the first. */
+  readonly step: number;
+  /** Micro-batches in this window, skipped ones included. */
+  readonly microBatches: number;
+  /** Examples in this window, skipped ones included. */
+  readonly examples: number;
+  /** The mean loss over the window's examples (or items, for `{ sum, count }` losses). */
+  readonly loss: number;
+  /** Global L2 norm of the window's accumulated mean gradient, before any clipping. */
+  readonly gradNorm: number;
+  /** The learning rate this update used, when the optimizer has one. */
+  readonly learningRate?: number;
+  /** Micro-batches of this window left out for a non-finite loss or gradient. */
+  readonly skippedMicroBatches: number;
+  /** The parameters after this update. */
+  readonly params: Params;
+  /** The complete training state after this update. */
+  readonly state: TrainState<S>;
+}
