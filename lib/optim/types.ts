@@ -36,3 +36,8 @@ export interface GradientTransformation<S> {
   /** The learning rate the next `update` from `state` will use, for transforms that have one. */
   learningRate?(state: S): number;
 }
+
+/** The state of a transform that keeps nothing but the number of updates made so far. */
+export interface CountState {
+  readonly count: number;
+}

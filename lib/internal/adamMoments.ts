@@ -1,0 +1,54 @@
+/**
+ * Adam's moment estimates and direction, shared by `adam` and `adamw`. Owned by lib/optim.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Params } from '../optim/types.js';
+import { mapParams, paramAt } from './tensorMaps.js';
+
+/** The tensors of Adam's state: first (`mu`) and second (`nu`) moment estimates, one per parameter. */
+export interface AdamMoments {
+  readonly mu: Params;
+  readonly nu: Params;
+}
+
+/** Adam's hyper-parameters. */
+export interface AdamHyper {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
+/** Zero moments for `params`; call inside `tf.tidy`. */
+export const zeroMoments = (params: Params): AdamMoments => ({
+  mu: mapParams(params, (p) => tf.zerosLike(p)),
+  nu: mapParams(params, (p) => tf.zerosLike(p)),
+});
+
+/**
+ * The next moments and the direction m̂ / (√v̂ + ε) of update number `count + 1`. Call inside `tf.tidy`.
+ *
+ * Bias correction divides by 1 − βᵗ with t = count + 1, the number of updates including this one. βᵗ is
+ * computed from the float32 value of β, the value the tensors are multiplied by (as TensorFlow.js, which
+ * keeps βᵗ in a float32 variable): with β₂ = 0.999, 1 − β₂ and 1 − float32(β₂) differ by 1.3e-5 relative.
+ */
+export function adamStep(
+  fn: string,
+  grads: Params,
+  moments: AdamMoments,
+  count: number,
+  { beta1, beta2, epsilon }: AdamHyper,
+): AdamMoments & { readonly direction: Params } {
+  const t = count + 1;
+  const correction1 = 1 - Math.fround(beta1) ** t;
+  const correction2 = 1 - Math.fround(beta2) ** t;
+  const mu = mapParams(grads, (g, name) => tf.add(tf.mul(paramAt(moments.mu, name, fn), beta1), tf.mul(g, 1 - beta1)));
+  const nu = mapParams(grads, (g, name) =>
+    tf.add(tf.mul(paramAt(moments.nu, name, fn), beta2), tf.mul(tf.square(g), 1 - beta2)),
+  );
+  const direction = mapParams(grads, (_g, name) => {
+    const mHat = tf.div(paramAt(mu, name, fn), correction1);
+    const vHat = tf.div(paramAt(nu, name, fn), correction2);
+    return tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon));
+  });
+  return { mu, nu, direction };
+}
