@@ -2,6 +2,52 @@
 
 export type { Params, Schedule, LearningRate, GradientTransformation } from './optim/types.js';
 
+// Optimizers: pure transforms, chain, schedules.
+export type { CountState } from './optim/types.js';
+export { applyUpdates } from './optim/applyUpdates.js';
+export { sgd, type SgdOptions, type SgdState } from './optim/sgd.js';
+export { adam, type AdamOptions, type AdamState } from './optim/adam.js';
+export { adamw, type AdamwOptions } from './optim/adamw.js';
+export { rmsprop, type RmspropOptions, type RmspropState } from './optim/rmsprop.js';
+export { adagrad, type AdagradOptions, type AdagradState } from './optim/adagrad.js';
+export { clipByGlobalNorm } from './optim/clipByGlobalNorm.js';
+export { clipByValue } from './optim/clipByValue.js';
+export { addDecayedWeights } from './optim/addDecayedWeights.js';
+export { scale } from './optim/scale.js';
+export { scaleByLearningRate } from './optim/scaleByLearningRate.js';
+export { chain, type ChainState } from './optim/chain.js';
+export { optimizerFromName, type OptimizerName, type OptimizerState } from './optim/optimizerFromName.js';
+export { constant } from './optim/schedules/constant.js';
+export { linearWarmup, type LinearWarmupConfig } from './optim/schedules/linearWarmup.js';
+export { cosineDecay, type CosineDecayConfig } from './optim/schedules/cosineDecay.js';
+export { exponentialDecay, type ExponentialDecayConfig } from './optim/schedules/exponentialDecay.js';
+export { warmupCosineDecay, type WarmupCosineDecayConfig } from './optim/schedules/warmupCosineDecay.js';
+export { piecewiseConstant, type PiecewiseConstantConfig } from './optim/schedules/piecewiseConstant.js';
+
 export { GradstreamError } from './errors/GradstreamError.js';
 export { ConfigError } from './errors/ConfigError.js';
 export { ParamMismatchError } from './errors/ParamMismatchError.js';
+export { BatchError } from './errors/BatchError.js';
+export { ShapeMismatchError } from './errors/ShapeMismatchError.js';
+export { MissingGradientError } from './errors/MissingGradientError.js';
+export { NonFiniteGradientError } from './errors/NonFiniteGradientError.js';
+export { KernelNotRegisteredError } from './errors/KernelNotRegisteredError.js';
+
+// Backends: opt-in kernel overrides.
+export { useFastWasmMatMul } from './backends/useFastWasmMatMul.js';
+export { fastWasmMatMulEnabled } from './backends/fastWasmMatMulEnabled.js';
+
+// The stream, in data-flow order: batches, gradient samples, the running sum, the closed loop.
+export type { Batch } from './batch/types.js';
+export { microBatches } from './batch/microBatches.js';
+export type { Model, Loss } from './models/types.js';
+export { fromLayersModel, type LayersModelAdapter } from './models/fromLayersModel.js';
+export { writeParams } from './models/writeParams.js';
+export * as losses from './models/losses/index.js';
+export type { GradientSample } from './gradients/types.js';
+export { gradientSample } from './gradients/gradientSample.js';
+export type { AccumulatedGradients, AppliedWindow, SkippedWindow } from './accumulate/types.js';
+export { accumulate, type AccumulateOptions, type AccumulationSteps, type NonFinitePolicy } from './accumulate/accumulate.js';
+export type { TrainStep, TrainState } from './train/types.js';
+export type { TrainOptions } from './train/validateTrainOptions.js';
+export { train } from './train/train.js';

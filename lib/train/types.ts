@@ -42,6 +42,8 @@ export interface TrainStep<S = unknown> {
   readonly learningRate?: number;
   /** Micro-batches of this window left out for a non-finite loss or gradient. */
   readonly skippedMicroBatches: number;
+  /** Windows dropped whole (`nonFinite: 'skip-update'`) since the previous step. */
+  readonly skippedUpdates: number;
   /** The parameters after this update. */
   readonly params: Params;
   /** The complete training state after this update. */

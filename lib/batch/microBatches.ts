@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { Observable, type OperatorFunction } from 'rxjs';
+import { BatchError } from '../errors/BatchError.js';
+import { disposeBatch } from '../internal/disposeBatch.js';
+import { getOrThrow, integerAtLeast } from '../internal/validate.js';
+import type { Batch } from './types.js';
+
+/**
+ * Splits each batch into micro-batches of `size` examples; a batch's last micro-batch may be smaller.
+ *
+ * Micro-batches are cut one at a time, as the subscriber takes them: while one is being used, no other
+ * slice exists, so memory holds the incoming batch plus one micro-batch, whatever the batch size.
+ * A batch no larger than `size` passes through as it is, without a copy.
+ *
+ * Ownership: the operator owns each incoming batch and disposes it once split (also on error and on
+ * unsubscribe); each emitted micro-batch belongs to the subscriber, which disposes it after use
+ * ({@link train} does).
+ *
+ * ## Example
+ * ```ts
+ * const batch = { xs: tf.ones([10, 3]), ys: tf.ones([10, 1]) };
+ * of(batch).pipe(microBatches(4)).subscribe((mb) => {
+ *   console.log(mb.xs.shape[0]); // 4, 4, 2
+ *   mb.xs.dispose();
+ *   mb.ys.dispose();
+ * });
+ * ```
+ *
+ * @param size examples per micro-batch, an integer >= 1
+ * @returns an operator from batches to micro-batches; a batch whose `xs` and `ys` count different
+ *   examples, or none, fails the stream with a {@link BatchError}
+ * @throws {ConfigError} when `size` is not an integer >= 1
+ */
+export function microBatches(size: number): OperatorFunction<Batch, Batch> {
+  getOrThrow(integerAtLeast('microBatches', 'size', 1)(size));
+  return (source) =>
+    new Observable<Batch>((subscriber) => {
+      let splitting: Batch | undefined;
+      const subscription = source.subscribe({
+        next: (batch) => {
+          const invalid = BatchError.check('microBatches', batch.xs.shape, batch.ys.shape);
+          if (invalid) {
+            disposeBatch(batch);
+            subscriber.error(invalid);
+            return;
+          }
+          const examples = batch.xs.shape[0] as number;
+          if (examples <= size) {
+            subscriber.next(batch);
+            return;
+          }
+          splitting = batch;
+          for (let start = 0; start < examples && !subscriber.closed; start += size) {
+            const length = Math.min(size, examples - start);
+            subscriber.next({ xs: sliceExamples(batch.xs, start, length), ys: sliceExamples(batch.ys, start, length) });
+          }
+          splitting = undefined;
+          disposeBatch(batch);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        subscription.unsubscribe();
+        // Unsubscribed (or failed downstream) in the middle of a batch: free what is left of it.
+        if (splitting) disposeBatch(splitting);
+        splitting = undefined;
+      };
+    });
+}
+
+/** Examples `[start, start + length)` of `t`, as a new tensor. */
+function sliceExamples(t: tf.Tensor, start: number, length: number): tf.Tensor {
+  const begin = t.shape.map((_, axis) => (axis === 0 ? start : 0));
+  const size = t.shape.map((dim, axis) => (axis === 0 ? length : dim));
+  return tf.slice(t, begin, size);
+}

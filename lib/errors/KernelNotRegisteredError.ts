@@ -1,0 +1,41 @@
+import { GradstreamError } from './GradstreamError.js';
+
+/**
+ * A TensorFlow.js kernel that a gradstream function needs is not registered for a backend, usually
+ * because the backend's package was never imported. Thrown synchronously, before anything is changed.
+ *
+ * `input` is `{ kernelName, backendName }`.
+ *
+ * ## Example
+ * ```ts
+ * try {
+ *   useFastWasmMatMul(); // '@tensorflow/tfjs-backend-wasm' was not imported
+ * } catch (e) {
+ *   if (e instanceof KernelNotRegisteredError) console.log(e.kernelName, e.backendName); // BatchMatMul wasm
+ * }
+ * ```
+ */
+export class KernelNotRegisteredError extends GradstreamError {
+  /** The public function that needed the kernel. */
+  readonly fn: string;
+  /** The kernel's name, e.g. `BatchMatMul`. */
+  readonly kernelName: string;
+  /** The backend's name, e.g. `wasm`. */
+  readonly backendName: string;
+
+  /**
+   * @param fn the public function, e.g. `useFastWasmMatMul`
+   * @param kernelName the missing kernel, e.g. `BatchMatMul`
+   * @param backendName the backend it is missing for, e.g. `wasm`
+   * @param hint how to fix it, e.g. `import '@tensorflow/tfjs-backend-wasm' first`
+   */
+  constructor(fn: string, kernelName: string, backendName: string, hint: string) {
+    super(
+      `${fn}: kernel '${kernelName}' is not registered for backend '${backendName}'; ${hint}`,
+      { kernelName, backendName },
+    );
+    this.fn = fn;
+    this.kernelName = kernelName;
+    this.backendName = backendName;
+  }
+}

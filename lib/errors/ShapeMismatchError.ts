@@ -1,0 +1,35 @@
+import { describeValue } from '../internal/describeValue.js';
+import { GradstreamError } from './GradstreamError.js';
+
+/**
+ * Two tensors whose shapes must agree do not: predictions and labels in a loss, or a loss's per-example
+ * output and the micro-batch. Sent down the stream's error channel, with both shapes as `input`.
+ *
+ * ## Example
+ * ```ts
+ * try {
+ *   losses.meanSquaredError(tf.zeros([4, 1]), tf.zeros([4, 2]));
+ * } catch (e) {
+ *   if (e instanceof ShapeMismatchError) console.log(e.input); // { expected: [4, 1], actual: [4, 2] }
+ * }
+ * ```
+ */
+export class ShapeMismatchError extends GradstreamError {
+  /**
+   * @param fn the function that compared the shapes
+   * @param what what was compared, e.g. `predictions and labels`
+   * @param expected the shape that was required
+   * @param actual the shape that was found
+   */
+  constructor(
+    fn: string,
+    what: string,
+    expected: ReadonlyArray<number | null>,
+    actual: ReadonlyArray<number>,
+  ) {
+    super(`${fn}: ${what} differ in shape: expected ${describeValue(expected)}, got ${describeValue(actual)}`, {
+      expected,
+      actual,
+    });
+  }
+}

@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../batch/types.js';
+import { BatchError } from '../errors/BatchError.js';
+import { MissingGradientError } from '../errors/MissingGradientError.js';
+import { ShapeMismatchError } from '../errors/ShapeMismatchError.js';
+import type { Loss, Model } from '../models/types.js';
+import type { Params } from '../optim/types.js';
+import type { GradientSample } from './types.js';
+
+const FN = 'gradientSample';
+
+/**
+ * One micro-batch to one {@link GradientSample}: the forward pass of `model` under `params`, the loss
+ * summed over the micro-batch's items, and its gradient with respect to every parameter. The one place
+ * in gradstream that differentiates.
+ *
+ * ## Example
+ * ```ts
+ * const model = { params: { w: tf.tensor2d([[1], [2]]) }, apply: (p, xs) => tf.matMul(xs, p.w!) };
+ * const sample = gradientSample(model, losses.meanSquaredError, model.params, {
+ *   xs: tf.tensor2d([[1, 1]]),
+ *   ys: tf.tensor2d([[0]]),
+ * });
+ * console.log(sample.count, sample.loss.dataSync()); // 1, [9]
+ * ```
+ *
+ * @param model the model; `apply` is called once, with `params`
+ * @param loss per-example losses (shape `[examples]`) or `{ sum, count }`
+ * @param params the parameters to differentiate at (not disposed, not kept)
+ * @param batch the micro-batch (not disposed: the caller owns it)
+ * @returns a new sample, owned by the caller
+ * @throws {BatchError} when `xs` and `ys` count different examples, or none
+ * @throws {ShapeMismatchError} when predictions and labels count different examples, or a per-example
+ *   loss does not have shape `[examples]`
+ * @throws {MissingGradientError} when the loss does not depend on a parameter
+ */
+export function gradientSample(model: Model, loss: Loss, params: Params, batch: Batch): GradientSample {
+  const invalid = BatchError.check(FN, batch.xs.shape, batch.ys.shape);
+  if (invalid) throw invalid;
+  const examples = batch.xs.shape[0] as number;
+  const names = Object.keys(params);
+  let count: number | tf.Scalar = examples;
+
+  const { value, grads } = tf.engine().gradients(
+    () => {
+      const predictions = model.apply(params, batch.xs);
+      if (predictions.shape[0] !== examples)
+        throw new ShapeMismatchError(FN, 'predictions and labels', [examples], predictions.shape);
+      const out = loss(batch.ys, predictions);
+      if (out instanceof tf.Tensor) {
+        if (out.rank !== 1 || out.shape[0] !== examples)
+          throw new ShapeMismatchError(FN, 'per-example losses and the micro-batch', [examples], out.shape);
+        return tf.sum(out) as tf.Scalar;
+      }
+      if (out.sum.rank !== 0) throw new ShapeMismatchError(FN, 'the loss sum and a scalar', [], out.sum.shape);
+      // The count may be a tensor made inside this scope: keep it past the forward pass's tidy.
+      count = typeof out.count === 'number' ? out.count : tf.keep(out.count);
+      return out.sum;
+    },
+    names.map((name) => params[name] as tf.Tensor),
+    undefined,
+    true,
+  );
+
+  const named: Record<string, tf.Tensor> = {};
+  let missing: string | undefined;
+  names.forEach((name, i) => {
+    const g = grads[i];
+    if (g) named[name] = g;
+    else missing ??= name;
+  });
+  const items = typeof count === 'number' ? count : readAndDispose(count);
+  if (missing !== undefined) {
+    value.dispose();
+    for (const g of Object.values(named)) g.dispose();
+    throw new MissingGradientError(FN, missing);
+  }
+  return { grads: named, loss: value as tf.Scalar, count: items, examples };
+}
+
+function readAndDispose(t: tf.Tensor): number {
+  const v = t.dataSync()[0] as number;
+  t.dispose();
+  return v;
+}

@@ -1,0 +1,27 @@
+import type * as tf from '@tensorflow/tfjs';
+import { checkSameParams } from '../internal/tensorMaps.js';
+import type { Params } from '../optim/types.js';
+
+/**
+ * Writes parameters into the trainable weights of a tfjs Layers model, so that its `predict`, `evaluate`
+ * and `save` use them. The companion of {@link fromLayersModel}.
+ *
+ * ## Example
+ * ```ts
+ * const last = await lastValueFrom(batches$.pipe(train({ model, loss, optimizer, accumulationSteps: 4 })));
+ * writeParams(model.layersModel, last.params);
+ * model.layersModel.predict(xs);
+ * ```
+ *
+ * @param layersModel the model to write into
+ * @param params one tensor per trainable weight, named as {@link fromLayersModel} names them; copied into
+ *   the weights' variables (not disposed, not kept: the caller still owns them)
+ * @throws {ParamMismatchError} naming the weight when a name is missing or extra, or a shape differs
+ */
+export function writeParams(layersModel: tf.LayersModel, params: Params): void {
+  const weights = layersModel.trainableWeights;
+  const current: Record<string, tf.Tensor> = {};
+  for (const weight of weights) current[weight.name] = weight.read();
+  checkSameParams('writeParams', params, current, 'value');
+  for (const weight of weights) weight.write(params[weight.name] as tf.Tensor);
+}

@@ -1,0 +1,160 @@
+import { defer, identity, mergeMap, Observable, type OperatorFunction } from 'rxjs';
+import { accumulate } from '../accumulate/accumulate.js';
+import type { AccumulatedGradients } from '../accumulate/types.js';
+import type { Batch } from '../batch/types.js';
+import { microBatches } from '../batch/microBatches.js';
+import { gradientSample } from '../gradients/gradientSample.js';
+import { disposeBatch } from '../internal/disposeBatch.js';
+import { globalNormOf } from '../internal/namedTensors.js';
+import { disposeTree } from '../internal/tensorMaps.js';
+import { getOrThrow } from '../internal/validate.js';
+import { applyUpdates } from '../optim/applyUpdates.js';
+import type { TrainState, TrainStep } from './types.js';
+import { validateTrainOptions, type TrainConfig, type TrainOptions } from './validateTrainOptions.js';
+
+/**
+ * Trains a model with gradient accumulation: the closed loop from batches to optimizer updates, as one
+ * RxJS operator.
+ *
+ * Each batch is split into micro-batches (`microBatchSize`), each micro-batch becomes a gradient sample
+ * computed with the window's starting parameters, every `accumulationSteps` samples are summed into one
+ * mean gradient weighted by count, and that gradient goes through the pure `optimizer` once. So one
+ * update from N micro-batches equals one update from the whole batch at once, while memory holds one
+ * micro-batch and one running sum. The optimizer's update count and learning-rate schedule advance once
+ * per update, never per micro-batch, and a clipping transform in the optimizer sees the accumulated
+ * gradient.
+ *
+ * Ownership: `train` takes the batches that flow in and disposes them once used. A step's `params` and
+ * `state` stay valid until the next step is emitted; the last emitted step's belong to the caller when
+ * the stream ends, whether it completes, fails or is unsubscribed (so a failed run can resume from its
+ * last step). `model.params` and an `initialState` stay the caller's: train never disposes them.
+ *
+ * ## Example
+ * ```ts
+ * const steps = await lastValueFrom(
+ *   batches$.pipe(
+ *     train({
+ *       model,
+ *       loss: losses.softmaxCrossEntropy,
+ *       optimizer: adam({ learningRate: 1e-3 }),
+ *       microBatchSize: 32,
+ *       accumulationSteps: 8, // global batch 256
+ *     }),
+ *     toArray(),
+ *   ),
+ * );
+ * ```
+ *
+ * @param options model, loss, optimizer, accumulation steps and policies
+ * @returns an operator from batches to one {@link TrainStep} per update
+ * @throws {ConfigError} synchronously when an option is invalid; data errors ({@link BatchError},
+ *   {@link ShapeMismatchError}, {@link MissingGradientError}, {@link NonFiniteGradientError}) fail the
+ *   stream instead, leaving the last emitted step intact
+ * @see accumulate
+ * @see microBatches
+ */
+export function train<S>(options: TrainOptions<S>): OperatorFunction<Batch, TrainStep<S>> {
+  const config = getOrThrow(validateTrainOptions(options));
+  return (batches) => defer(() => run(config, batches));
+}
+
+function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<TrainStep<S>> {
+  const { model, loss, optimizer } = config;
+  let state: TrainState<S> = config.initialState ?? {
+    params: model.params,
+    optimizerState: optimizer.init(model.params),
+    step: 0,
+    microBatches: 0,
+    examples: 0,
+    skippedMicroBatches: 0,
+    skippedUpdates: 0,
+  };
+  // Who owns the current params and optimizer state. Train disposes only what it made and has not
+  // handed out for good: the caller's tensors (model.params, initialState) are never disposed.
+  let ownsParams = false;
+  let ownsOptimizerState = config.initialState === undefined;
+  let emitted = false;
+  let skippedUpdatesSinceStep = 0;
+
+  const update = (window: AccumulatedGradients): ReadonlyArray<TrainStep<S>> => {
+    const counters = {
+      microBatches: state.microBatches + window.microBatches,
+      examples: state.examples + window.examples,
+      skippedMicroBatches: state.skippedMicroBatches + window.skippedMicroBatches,
+    };
+    if (window.skipped) {
+      // No update: params and optimizer state stay as they are; only the counters move.
+      state = { ...state, ...counters, skippedUpdates: state.skippedUpdates + 1 };
+      skippedUpdatesSinceStep += 1;
+      return [];
+    }
+    const learningRate = optimizer.learningRate?.(state.optimizerState);
+    let next: TrainState<S>;
+    let gradNorm: number;
+    try {
+      gradNorm = globalNormOf(window.grads);
+      const [updates, optimizerState] = optimizer.update(window.grads, state.optimizerState, state.params);
+      const params = applyUpdates(state.params, updates);
+      disposeTree(updates);
+      next = { ...state, ...counters, params, optimizerState, step: state.step + 1 };
+    } finally {
+      disposeTree(window.grads);
+    }
+    // The previous step's tensors were lent to the subscriber until this step: free them now.
+    if (ownsParams) disposeTree(state.params);
+    if (ownsOptimizerState) disposeTree(state.optimizerState);
+    state = next;
+    ownsParams = true;
+    ownsOptimizerState = true;
+    emitted = true;
+    const step: TrainStep<S> = {
+      step: state.step,
+      microBatches: window.microBatches,
+      examples: window.examples,
+      loss: window.loss,
+      gradNorm,
+      ...(learningRate === undefined ? {} : { learningRate }),
+      skippedMicroBatches: window.skippedMicroBatches,
+      skippedUpdates: skippedUpdatesSinceStep,
+      params: state.params,
+      state,
+    };
+    skippedUpdatesSinceStep = 0;
+    return [step];
+  };
+
+  const release = (): void => {
+    // Whatever train made but never emitted (the optimizer state of a run with no update) is freed;
+    // what it emitted last now belongs to the caller.
+    if (!emitted && ownsOptimizerState) disposeTree(state.optimizerState);
+    ownsParams = false;
+    ownsOptimizerState = false;
+  };
+
+  return new Observable<TrainStep<S>>((subscriber) => {
+    const subscription = batches
+      .pipe(
+        config.microBatchSize === undefined ? identity : microBatches(config.microBatchSize),
+        mergeMap((batch) => {
+          // Every micro-batch of a window sees `state.params`: they change only when the window closes,
+          // synchronously, before the next micro-batch is taken.
+          try {
+            return [gradientSample(model, loss, state.params, batch)];
+          } finally {
+            disposeBatch(batch);
+          }
+        }),
+        accumulate(config.accumulationSteps, {
+          partialWindow: config.partialWindow,
+          nonFinite: config.nonFinite,
+          startStep: state.step,
+        }),
+        mergeMap(update),
+      )
+      .subscribe(subscriber);
+    return () => {
+      subscription.unsubscribe();
+      release();
+    };
+  });
+}
