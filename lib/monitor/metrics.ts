@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { Params } from '../optim/types.js';
+import type { TrainStep } from '../train/types.js';
+import { getOrThrow, integerAtLeast, isFunction, withDefault } from '../internal/validate.js';
+import type { Evaluation, MetricEvent } from './types.js';
+
+/** Options of {@link metrics}. */
+export interface MetricsOptions {
+  /**
+   * Examples per epoch (the train set's size), an integer >= 1. Gives each update its epoch and marks
+   * the updates at which an epoch ends. Default: one endless epoch.
+   */
+  readonly examplesPerEpoch?: number;
+  /**
+   * Scores parameters on held-out data; called synchronously, after the update that reaches or crosses
+   * the end of an epoch, and once more at completion if the last update was not already evaluated.
+   * It must not dispose or keep `params`.
+   */
+  readonly evaluate?: (params: Params) => Evaluation;
+  /** Wall-clock milliseconds since the Unix epoch. Default `performance.timeOrigin + performance.now()`. */
+  readonly clock?: () => number;
+  /** Tensor memory. Default `tf.memory()`. */
+  readonly memory?: () => { readonly numTensors: number; readonly numBytes: number };
+}
+
+const FN = 'metrics';
+
+const validate = (o: MetricsOptions) =>
+  pipe(
+    E.Do,
+    E.bind('examplesPerEpoch', () => withDefault(integerAtLeast(FN, 'examplesPerEpoch', 1), Infinity)(o.examplesPerEpoch)),
+    E.bind('evaluate', () =>
+      withDefault(isFunction<(params: Params) => Evaluation>(FN, 'evaluate'), undefined)(o.evaluate),
+    ),
+    E.bind('clock', () => withDefault(isFunction<() => number>(FN, 'clock'), () => performance.timeOrigin + performance.now())(o.clock)),
+    E.bind('memory', () => withDefault(isFunction<() => { numTensors: number; numBytes: number }>(FN, 'memory'), () => tf.memory())(o.memory)),
+  );
+
+/**
+ * Turns the {@link TrainStep}s of `train()` into plain metric events: one `update` event per step,
+ * and an `evaluation` event after each step that ends an epoch. Share the result and let every
+ * consumer (progress bar, log lines, files, chart) subscribe to that one stream.
+ *
+ * Why evaluations are made here rather than merged from another stream: a step's `params` are valid
+ * only until the next step is emitted, so the one safe moment to score them, without cloning them, is
+ * synchronously within that step's emission, which is where this operator already is. The events it
+ * emits carry numbers only, no tensors, so consumers can keep, buffer and serialise them freely.
+ *
+ * Epochs are counted in examples (`state.examples`, skipped ones included): an update belongs to the
+ * epoch in which its window began; when a window reaches or crosses the end of an epoch, the update
+ * is followed by the evaluation of its parameters, labelled with that same epoch. If the stream
+ * completes (say, interrupted) after an update that was not evaluated, the last parameters are
+ * evaluated then. Time spent evaluating is left out of `msPerUpdate` and `examplesPerSecond`.
+ *
+ * ## Example
+ * ```ts
+ * const events$ = batches$.pipe(
+ *   train({ model, loss, optimizer, accumulationSteps: 8 }),
+ *   metrics({ examplesPerEpoch: 8000, evaluate: evaluate({ model, loss, examples: test, batchSize: 500 }) }),
+ *   share(),
+ * );
+ * ```
+ *
+ * @param options epoch length, evaluation, clock and memory probes
+ * @returns an operator from train steps to metric events; an error thrown by `evaluate` goes down the
+ *   error channel
+ * @throws ConfigError synchronously for an invalid option
+ */
+export function metrics(options: MetricsOptions = {}): OperatorFunction<TrainStep, MetricEvent> {
+  const { examplesPerEpoch, evaluate, clock, memory } = getOrThrow(validate(options));
+
+  return (source) =>
+    new Observable<MetricEvent>((subscriber) => {
+      let last = clock();
+      let pending: TrainStep | undefined;
+      let pendingEpoch = 1;
+
+      const evaluateNow = (step: TrainStep, epoch: number): boolean => {
+        pending = undefined;
+        if (evaluate === undefined) return true;
+        try {
+          const score = evaluate(step.params);
+          subscriber.next({ kind: 'evaluation', update: step.step, epoch, ...score, time: clock() });
+          return true;
+        } catch (error) {
+          subscriber.error(error);
+          return false;
+        }
+      };
+
+      return source.subscribe({
+        next: (step) => {
+          const now = clock();
+          const ms = now - last;
+          const { numTensors, numBytes } = memory();
+          const seen = step.state.examples;
+          const windowStart = seen - step.examples;
+          const epoch = 1 + Math.floor(windowStart / examplesPerEpoch);
+          subscriber.next({
+            kind: 'update',
+            update: step.step,
+            epoch,
+            examplesSeen: seen,
+            loss: step.loss,
+            gradNorm: step.gradNorm,
+            ...(step.learningRate === undefined ? {} : { learningRate: step.learningRate }),
+            skippedMicroBatches: step.skippedMicroBatches,
+            examplesPerSecond: ms > 0 ? (step.examples * 1000) / ms : Infinity,
+            msPerUpdate: ms,
+            numTensors,
+            numBytes,
+            time: now,
+          });
+          pending = step;
+          pendingEpoch = epoch;
+          const endsEpoch = Math.floor(seen / examplesPerEpoch) > Math.floor(windowStart / examplesPerEpoch);
+          if (endsEpoch && !evaluateNow(step, epoch)) return;
+          last = clock();
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          if (pending !== undefined && !evaluateNow(pending, pendingEpoch)) return;
+          subscriber.complete();
+        },
+      });
+    });
+}
