@@ -18,6 +18,24 @@ export interface AdamHyper {
   readonly epsilon: number;
 }
 
+/**
+ * βᵗ as float32 arithmetic computes it, ((β·β)·β)…, each product rounded to float32: the value
+ * TensorFlow.js's Adam keeps in its accumulator variable. Computed from t alone (the state stays the update
+ * count); the last result is memoised so that consecutive updates cost one multiplication.
+ */
+const memo = new Map<number, { t: number; value: number }>();
+function float32Power(beta: number, t: number): number {
+  const b = Math.fround(beta);
+  const last = memo.get(b);
+  let [k, value] = last !== undefined && last.t <= t ? [last.t, last.value] : [1, b];
+  while (k < t) {
+    value = Math.fround(value * b);
+    k++;
+  }
+  memo.set(b, { t, value });
+  return value;
+}
+
 /** Zero moments for `params`; call inside `tf.tidy`. */
 export const zeroMoments = (params: Params): AdamMoments => ({
   mu: mapParams(params, (p) => tf.zerosLike(p)),
@@ -39,8 +57,8 @@ export function adamStep(
   { beta1, beta2, epsilon }: AdamHyper,
 ): AdamMoments & { readonly direction: Params } {
   const t = count + 1;
-  const correction1 = 1 - Math.fround(beta1) ** t;
-  const correction2 = 1 - Math.fround(beta2) ** t;
+  const correction1 = 1 - float32Power(beta1, t);
+  const correction2 = 1 - float32Power(beta2, t);
   const mu = mapParams(grads, (g, name) => tf.add(tf.mul(paramAt(moments.mu, name, fn), beta1), tf.mul(g, 1 - beta1)));
   const nu = mapParams(grads, (g, name) =>
     tf.add(tf.mul(paramAt(moments.nu, name, fn), beta2), tf.mul(tf.square(g), 1 - beta2)),

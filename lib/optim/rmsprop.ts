@@ -54,9 +54,12 @@ const validate = (options: unknown) =>
  * RMSProp (Hinton), as `tf.train.rmsprop`, including its momentum and centred variants.
  *
  * ms ← ρ·ms + (1−ρ)g²; plain: step = lr·g/√(ms + ε); centred: mg ← ρ·mg + (1−ρ)g and
- * step = lr·g/√(ms − (mg² + ε)); with momentum: mom ← μ·mom + step and the update is −mom, otherwise −step.
+ * step = lr·g/√(ms − mg² + ε); with momentum: mom ← μ·mom + step and the update is −mom, otherwise −step.
  * These are TensorFlow.js's formulas (the learning rate sits inside the momentum accumulator), so that it
- * reproduces `tf.train.rmsprop(lr, decay, momentum, epsilon, centered)` exactly.
+ * reproduces `tf.train.rmsprop(lr, decay, momentum, epsilon, centered)` exactly, with one deliberate
+ * exception: centred, tfjs 4.22 computes √(ms − (mg² + ε)), subtracting ε, which is NaN wherever the
+ * variance estimate is below ε (a gradient that stays near zero). This adds ε, as TensorFlow's
+ * `ApplyCenteredRMSProp` and Keras do; with ε = 0 the two agree exactly.
  *
  * ## Example
  * ```ts
@@ -101,7 +104,7 @@ export function rmsprop(options: RmspropOptions): GradientTransformation<Rmsprop
           const denominator =
             meanGrad === undefined
               ? tf.sqrt(tf.add(ms, epsilon))
-              : tf.sqrt(tf.sub(ms, tf.add(tf.square(paramAt(meanGrad, name, fn)), epsilon)));
+              : tf.sqrt(tf.add(tf.sub(ms, tf.square(paramAt(meanGrad, name, fn))), epsilon));
           return tf.div(tf.mul(g, lr), denominator);
         });
         const oldMoment = state.moment ?? {};
