@@ -199,6 +199,9 @@ export function accumulate(
 
       const subscription = source.subscribe({
         next: (sample) => {
+          // A synchronous source can go on emitting after this operator failed (its subscription is
+          // not known yet when `subscribe` runs synchronously): what it sends is still ours to free.
+          if (subscriber.closed) return disposeSample(sample);
           try {
             add(sample);
           } catch (error) {
@@ -207,6 +210,7 @@ export function accumulate(
         },
         error: (error: unknown) => fail(error),
         complete: () => {
+          if (subscriber.closed) return reset();
           if (microBatches > 0) {
             if (config.partialWindow === 'apply') close(true);
             else reset();

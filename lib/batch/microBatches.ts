@@ -38,6 +38,9 @@ export function microBatches(size: number): OperatorFunction<Batch, Batch> {
       let splitting: Batch | undefined;
       const subscription = source.subscribe({
         next: (batch) => {
+          // A synchronous source can go on emitting after this operator ended (its subscription is not
+          // known yet while `subscribe` runs): what it sends is still ours to free.
+          if (subscriber.closed) return disposeBatch(batch);
           const invalid = BatchError.check('microBatches', batch.xs.shape, batch.ys.shape);
           if (invalid) {
             disposeBatch(batch);
