@@ -41,7 +41,7 @@ export function gradientSample(model: Model, loss: Loss, params: Params, batch: 
   const names = Object.keys(params);
   let count: number | tf.Scalar = examples;
 
-  const { value, grads } = tf.engine().gradients(
+  const { value, grads } = withTapeCleanup(() => tf.engine().gradients(
     () => {
       const predictions = model.apply(params, batch.xs);
       if (predictions.shape[0] !== examples)
@@ -60,7 +60,7 @@ export function gradientSample(model: Model, loss: Loss, params: Params, batch: 
     names.map((name) => params[name] as tf.Tensor),
     undefined,
     true,
-  );
+  ));
 
   const named: Record<string, tf.Tensor> = {};
   let missing: string | undefined;
@@ -76,6 +76,26 @@ export function gradientSample(model: Model, loss: Loss, params: Params, batch: 
     throw new MissingGradientError(FN, missing);
   }
   return { grads: named, loss: value as tf.Scalar, count: items, examples };
+}
+
+/**
+ * Runs a top-level `gradients` call and, when its forward pass throws (a shape error in a loss, say),
+ * frees the tensors the tape saved for the backward pass. tfjs frees them only after a successful
+ * backward pass (engine.ts `gradients`), so without this every failed micro-batch would leak them.
+ */
+function withTapeCleanup<T>(run: () => T): T {
+  const engine = tf.engine();
+  const topLevel = engine.state.gradientDepth === 0;
+  try {
+    return run();
+  } catch (error) {
+    const tape = engine.state.activeTape as ReadonlyArray<{ saved?: ReadonlyArray<tf.Tensor> }> | null;
+    if (topLevel && tape) {
+      for (const node of tape) for (const t of node.saved ?? []) t.dispose();
+      (engine.state as { activeTape: unknown }).activeTape = null;
+    }
+    throw error;
+  }
 }
 
 function readAndDispose(t: tf.Tensor): number {
