@@ -20,6 +20,7 @@ export function fakeStep(fields: {
     gradNorm: fields.gradNorm ?? 0.5,
     ...(fields.learningRate === undefined ? {} : { learningRate: fields.learningRate }),
     skippedMicroBatches: 0,
+    skippedUpdates: 0,
     params,
     state: {
       params,
