@@ -85,7 +85,8 @@ describe('accumulate: cadence', () => {
     const before = tf.memory().numTensors;
     const samples = [1, 2, 3, 4, 5].map((g) => sample(g));
     scheduler().run(({ cold, expectObservable }) => {
-      const source = cold('a-b-c-d-e|', { a: samples[0], b: samples[1], c: samples[2], d: samples[3], e: samples[4] });
+      const [a, b, c, d, e] = samples as [GradientSample, GradientSample, GradientSample, GradientSample, GradientSample];
+      const source = cold('a-b-c-d-e|', { a, b, c, d, e });
       expectObservable(source.pipe(windows(4)), '^----!').toBe('------');
     });
     // a, b, c were taken and freed with the sum; d and e were never emitted: they are still the test's.

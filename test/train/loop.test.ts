@@ -63,6 +63,7 @@ describe('train: cadence', () => {
       [3, 2, 4],
     ]);
     expect(steps.at(-1)!.state.microBatches).toBe(10);
+    expect(microBatchesSeen).toBe(10);
     disposeStep(steps.at(-1));
     tf.dispose(Object.values(model.params));
     expect(tf.memory().numTensors).toBe(before);

@@ -1,0 +1,117 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { ParamMismatchError } from '../../lib/errors/ParamMismatchError.js';
+import { fromLayersModel } from '../../lib/models/fromLayersModel.js';
+import { softmaxCrossEntropy } from '../../lib/models/losses/softmaxCrossEntropy.js';
+import { writeParams } from '../../lib/models/writeParams.js';
+import { adam } from '../../lib/optim/adam.js';
+import { sgd } from '../../lib/optim/sgd.js';
+import { train } from '../../lib/train/train.js';
+import { collect, disposeStep, lazyBatches, randomValues, relativeError, valuesOf } from '../support/fixtures.js';
+
+const images = (n: number, seed: number) => {
+  const xs = tf.tensor4d(randomValues(n * 8 * 8, seed), [n, 8, 8, 1]);
+  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => (i + seed) % 3), 'int32'), 3).toFloat());
+  return { xs, ys };
+};
+
+const convNet = (extra: 'none' | 'dropout-batchnorm') =>
+  tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 3, kernelSize: 3, activation: 'relu' }),
+      ...(extra === 'none' ? [] : [tf.layers.batchNormalization(), tf.layers.dropout({ rate: 0.25, seed: 1 })]),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ],
+  });
+
+/** tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel (tfjs issue 8474) unless gradstream registers one. */
+const canTrainConv = () => tf.getBackend() !== 'wasm' || tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined;
+
+describe('fromLayersModel', () => {
+  it('names the trainable weights as parameters and applies them in place of the variables', () => {
+    const layers = convNet('none');
+    const model = fromLayersModel(layers);
+    expect(Object.keys(model.params)).toEqual(layers.trainableWeights.map((w) => w.name));
+    const before = tf.memory().numTensors;
+    const { xs, ys } = images(4, 1);
+    tf.tidy(() => {
+      // Zero parameters give zero logits, whatever the variables hold.
+      const zeros = Object.fromEntries(Object.entries(model.params).map(([k, v]) => [k, tf.zerosLike(v)]));
+      expect(Array.from(model.apply(zeros, xs).dataSync()).every((v) => v === 0)).toBe(true);
+      // The variables themselves give what the Layers model predicts.
+      expect(model.apply(model.params, xs).arraySync()).toEqual((layers.predict(xs) as tf.Tensor).arraySync());
+      // After the call, the layers read their variables again.
+      expect((layers.predict(xs) as tf.Tensor).arraySync()).toEqual(model.apply(model.params, xs).arraySync());
+    });
+    tf.dispose([xs, ys]);
+    expect(tf.memory().numTensors).toBe(before);
+    layers.dispose();
+  });
+
+  it('trains a Conv2D net exactly: micro-batches of 3 and N = 2 equal one update on the 6 examples', async (ctx) => {
+    if (!canTrainConv()) return ctx.skip('no Conv2DBackpropFilter kernel on wasm');
+    const layers = convNet('none');
+    const model = fromLayersModel(layers);
+    const before = tf.memory().numTensors;
+    const run = (microBatchSize: number, accumulationSteps: number) =>
+      collect(lazyBatches([() => images(6, 1)]).pipe(train({ model, loss: softmaxCrossEntropy, optimizer: sgd({ learningRate: 0.5 }), microBatchSize, accumulationSteps })));
+    const [whole] = await run(6, 1);
+    const [split] = await run(3, 2);
+    expect(relativeError(valuesOf(split!.params), valuesOf(whole!.params))).toBeLessThanOrEqual(1e-5);
+    disposeStep(whole);
+    disposeStep(split);
+    expect(tf.memory().numTensors).toBe(before);
+    layers.dispose();
+  });
+
+  it('trains a model with BatchNormalization and Dropout, and writes the result back for predict', async (ctx) => {
+    if (!canTrainConv()) return ctx.skip('no Conv2DBackpropFilter kernel on wasm');
+    const layers = convNet('dropout-batchnorm');
+    const model = fromLayersModel(layers);
+    const before = tf.memory().numTensors;
+    const steps = await collect(
+      lazyBatches([() => images(8, 1), () => images(8, 2)]).pipe(
+        train({ model, loss: softmaxCrossEntropy, optimizer: adam({ learningRate: 0.01 }), microBatchSize: 4, accumulationSteps: 2 }),
+      ),
+    );
+    expect(steps.map((s) => s.step)).toEqual([1, 2]);
+    expect(Number.isFinite(steps[1]!.loss)).toBe(true);
+    const last = steps.at(-1)!;
+    writeParams(layers, last.params);
+    for (const w of layers.trainableWeights) expect(w.read().dataSync()).toEqual(last.params[w.name]!.dataSync());
+    disposeStep(last);
+    // Written weights are copies: the step's tensors are gone, the model's stay valid.
+    const { xs, ys } = images(2, 3);
+    tf.tidy(() => {
+      expect((layers.predict(xs) as tf.Tensor).shape).toEqual([2, 3]);
+    });
+    tf.dispose([xs, ys]);
+    expect(tf.memory().numTensors).toBe(before);
+    layers.dispose();
+  });
+
+  it('adapts a functional model', async () => {
+    const input = tf.input({ shape: [4] });
+    const hidden = tf.layers.dense({ units: 3, activation: 'tanh' }).apply(input) as tf.SymbolicTensor;
+    const output = tf.layers.dense({ units: 2 }).apply(hidden) as tf.SymbolicTensor;
+    const layers = tf.model({ inputs: input, outputs: output });
+    const model = fromLayersModel(layers);
+    const before = tf.memory().numTensors;
+    const batch = () => ({ xs: tf.tensor2d(randomValues(8, 5), [2, 4]), ys: tf.tensor2d([[1, 0], [0, 1]]) });
+    const [step] = await collect(lazyBatches([batch]).pipe(train({ model, loss: softmaxCrossEntropy, optimizer: sgd({ learningRate: 0.1 }), accumulationSteps: 1 })));
+    expect(Object.keys(step!.params)).toHaveLength(4);
+    disposeStep(step);
+    expect(tf.memory().numTensors).toBe(before);
+    layers.dispose();
+  });
+
+  it('writeParams rejects a map with a missing weight, naming it', () => {
+    const layers = convNet('none');
+    const [first, ...rest] = layers.trainableWeights;
+    const partial = Object.fromEntries(rest.map((w) => [w.name, w.read()]));
+    expect(() => writeParams(layers, partial)).toThrow(ParamMismatchError);
+    expect(() => writeParams(layers, partial)).toThrow(first!.name);
+    layers.dispose();
+  });
+});
