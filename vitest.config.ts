@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Every numeric test runs once per backend: a vitest project per backend, each with a setup file that
@@ -5,10 +6,14 @@ import { defineConfig } from 'vitest/config';
 const e2e = 'test/e2e/**/*.test.ts';
 
 export default defineConfig({
+  resolve: {
+    // Examples import the package by name, as a user would; tests run them against the sources.
+    alias: { gradstream: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+  },
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    reporters: process.env['CI'] ? ['default'] : ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         extends: true,

@@ -72,7 +72,7 @@ const validateSgdOptions = (options: unknown): E.Either<ConfigError, SgdConfig> 
  * @returns a pure transform. `init` and `update` return new tensors owned by the caller and never dispose,
  * mutate or keep what they are given.
  * @throws ConfigError synchronously, naming the field and value, for invalid options
- * @see {@link momentum} via {@link optimizerFromName}, {@link applyUpdates}
+ * @see {@link optimizerFromName} (its `momentum` is sgd with momentum 0.9), {@link applyUpdates}
  */
 export function sgd(options: SgdOptions): GradientTransformation<SgdState> {
   const { learningRate, momentum, nesterov } = getOrThrow(validateSgdOptions(options));

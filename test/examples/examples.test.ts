@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { disposeStep } from '../support/fixtures.js';
+
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+
+describe('examples', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('the README shows examples/quickstart.ts as it is', () => {
+    expect(read('README.md')).toContain(read('examples/quickstart.ts').trim());
+  });
+
+  it('examples/quickstart.ts learns y = 3x − 1 and prints what its last comment says', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    const before = tf.memory().numTensors;
+    await import('../../examples/quickstart.js');
+    expect(lines).toHaveLength(1);
+    const [, loss, w] = /loss ([\d.]+), w = ([\d.-]+)/.exec(lines[0]!)!;
+    expect(Number(loss)).toBeLessThan(1e-4);
+    expect(Number(w)).toBeCloseTo(3, 2);
+    expect(read('examples/quickstart.ts')).toContain(`// ${lines[0]}`);
+    // What remains is the caller's: the model's two params and the last step's (params + Adam state).
+    expect(tf.memory().numTensors - before).toBe(2 + 2 + 4);
+  });
+
+  it('the README shows examples/composition.ts as it is', () => {
+    expect(read('README.md')).toContain(read('examples/composition.ts').trim());
+  });
+
+  it('examples/composition.ts trains a Layers model: one update per 256 examples', async () => {
+    const { training } = await import('../../examples/composition.js');
+    const { lastValueFrom, of, toArray } = await import('rxjs');
+    const layers = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2 })] });
+    const before = tf.memory().numTensors;
+    const batch = () => tf.tidy(() => ({ xs: tf.randomNormal([256, 3], 0, 1, 'float32', 1), ys: tf.oneHot(tf.zeros([256], 'int32'), 2).toFloat() }));
+    const steps = await lastValueFrom(training(layers, of(batch(), batch())).pipe(toArray()));
+    expect(steps.map((s) => [s.step, s.microBatches, s.examples])).toEqual([[1, 8, 256], [2, 8, 256]]);
+    disposeStep(steps.at(-1));
+    expect(tf.memory().numTensors).toBe(before);
+    layers.dispose();
+  });
+});
