@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// The `gradstream` executable: parse, dispatch, exit. Everything it does lives in lib/cli's functions.
+import * as E from 'fp-ts/lib/Either.js';
+import { CliError } from '../errors/CliError.js';
+import { parseCommandLine } from './parseCommandLine.js';
+import { runTrain } from './runTrain.js';
+
+const parsed = parseCommandLine(process.argv.slice(2));
+if (E.isLeft(parsed)) {
+  const stop = parsed.left;
+  if (stop instanceof CliError) {
+    process.stderr.write(`${stop.message}\n`);
+    process.exitCode = stop.exitCode;
+  } else {
+    process.stdout.write(stop.text);
+  }
+} else if (parsed.right.command === 'train') {
+  process.exitCode = await runTrain(parsed.right);
+} else {
+  // `verify` is parsed and checked; its runner, lib/cli/runVerify.ts, is not written yet.
+  process.stderr.write('gradstream verify: not available in this build yet\n');
+  process.exitCode = 1;
+}
