@@ -51,3 +51,5 @@ export { accumulate, type AccumulateOptions, type AccumulationSteps, type NonFin
 export type { TrainStep, TrainState } from './train/types.js';
 export type { TrainOptions } from './train/validateTrainOptions.js';
 export { train } from './train/train.js';
+export { metrics, type MetricsOptions } from './monitor/metrics.js';
+export type { MetricEvent, UpdateEvent, EvaluationEvent, Evaluation } from './monitor/types.js';
