@@ -88,15 +88,21 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
       skippedUpdatesSinceStep += 1;
       return [];
     }
-    const learningRate = optimizer.learningRate?.(state.optimizerState);
-    let next: TrainState<S>;
+    let learningRate: number | undefined;
     let gradNorm: number;
+    let next: TrainState<S>;
     try {
+      learningRate = optimizer.learningRate?.(state.optimizerState);
       gradNorm = globalNormOf(window.grads);
       const [updates, optimizerState] = optimizer.update(window.grads, state.optimizerState, state.params);
-      const params = applyUpdates(state.params, updates);
-      disposeTree(updates);
-      next = { ...state, ...counters, params, optimizerState, step: state.step + 1 };
+      try {
+        next = { ...state, ...counters, params: applyUpdates(state.params, updates), optimizerState, step: state.step + 1 };
+      } catch (error) {
+        disposeTree(optimizerState);
+        throw error;
+      } finally {
+        disposeTree(updates);
+      }
     } finally {
       disposeTree(window.grads);
     }

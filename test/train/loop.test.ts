@@ -298,6 +298,25 @@ describe('train: bad input', () => {
   });
 });
 
+describe('train: errors from the optimizer', () => {
+  it('sends a schedule\'s invalid value down the error channel at that update, freeing the window, keeping the last step', async () => {
+    const model = linear(D, K);
+    const before = tf.memory().numTensors;
+    let last: TrainStep<unknown> | undefined;
+    const error = await new Promise<unknown>((resolve) =>
+      microBatchesOf(6)
+        .pipe(train({ model, loss: mse, optimizer: adam({ learningRate: (s) => (s < 1 ? 0.1 : -1) }), accumulationSteps: 2 }))
+        .subscribe({ next: (s) => (last = s), error: resolve, complete: () => resolve(undefined) }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('got -1');
+    expect(last!.step).toBe(1);
+    disposeStep(last);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(Object.values(model.params));
+  });
+});
+
 describe('train: ownership and leaks', () => {
   it('keeps the tensor count flat across hundreds of updates', async () => {
     const model = linear(D, K);
