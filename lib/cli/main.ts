@@ -4,6 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { CliError } from '../errors/CliError.js';
 import { parseCommandLine } from './parseCommandLine.js';
 import { runTrain } from './runTrain.js';
+import { runVerify } from './runVerify.js';
 
 const parsed = parseCommandLine(process.argv.slice(2));
 if (E.isLeft(parsed)) {
@@ -17,7 +18,5 @@ if (E.isLeft(parsed)) {
 } else if (parsed.right.command === 'train') {
   process.exitCode = await runTrain(parsed.right);
 } else {
-  // `verify` is parsed and checked; its runner, lib/cli/runVerify.ts, is not written yet.
-  process.stderr.write('gradstream verify: not available in this build yet\n');
-  process.exitCode = 1;
+  process.exitCode = await runVerify(parsed.right);
 }

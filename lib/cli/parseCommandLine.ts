@@ -120,7 +120,7 @@ const program = (now: Date, chosen: (name: 'train' | 'verify', raw: Record<strin
   common(root.command('verify').description('check that accumulated micro-batches give the same update as one full batch'))
     .addOption(new Option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(' | ')}`).default('wasm'))
     .addOption(new Option('--seed <n>', 'seed of the data and the initial weights').default(42))
-    .addOption(new Option('--tolerance <x>', 'largest accepted absolute difference').default(1e-5))
+    .addOption(new Option('--tolerance <x>', 'largest accepted relative difference between the two updates').default(1e-5))
     .action((options: Record<string, unknown>) => chosen('verify', options));
 
   return root;

@@ -41,7 +41,7 @@ export interface VerifyConfig {
   readonly accumulate: number;
   readonly backend: BackendName;
   readonly seed: number;
-  /** Largest accepted absolute difference between accumulated and full-batch results. */
+  /** Largest accepted relative difference between the accumulated and the full-batch update, per parameter. */
   readonly tolerance: number;
 }
 
