@@ -36,6 +36,7 @@ export { KernelNotRegisteredError } from './errors/KernelNotRegisteredError.js';
 // Backends: opt-in kernel overrides.
 export { useFastWasmMatMul } from './backends/useFastWasmMatMul.js';
 export { fastWasmMatMulEnabled } from './backends/fastWasmMatMulEnabled.js';
+export { useWasmConvGradients } from './backends/useWasmConvGradients.js';
 
 // The stream, in data-flow order: batches, gradient samples, the running sum, the closed loop.
 export type { Batch } from './batch/types.js';
