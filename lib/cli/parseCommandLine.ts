@@ -18,7 +18,7 @@ const BACKENDS = ['wasm', 'cpu'] as const;
 const DATASET_SIZE = 10_000;
 
 /** The default learning rate of each optimizer, when `--lr` is not given. */
-const defaultLearningRate = { sgd: 0.1, momentum: 0.05, adam: 0.001, adamw: 0.001 } as const;
+const defaultLearningRate = { sgd: 0.1, momentum: 0.05, adam: 0.01, adamw: 0.01 } as const;
 
 /** A timestamp usable as a folder name on every platform: `2024-05-01T12-30-00`. */
 const stamp = (date: Date): string => date.toISOString().slice(0, 19).replace(/:/g, '-');
@@ -104,7 +104,7 @@ const program = (now: Date, chosen: (name: 'train' | 'verify', raw: Record<strin
   common(root.command('train').description('train a digit classifier on the MNIST digits of the mnist package'))
     .addOption(new Option('--optimizer <name>', `optimizer: ${OPTIMIZERS.join(' | ')}`).default('adam'))
     .addOption(
-      new Option('--lr <rate>', 'peak learning rate').default('auto', '0.001 for adam and adamw, 0.1 for sgd, 0.05 for momentum'),
+      new Option('--lr <rate>', 'peak learning rate').default('auto', '0.01 for adam and adamw, 0.1 for sgd, 0.05 for momentum'),
     )
     .addOption(new Option('--warmup <updates>', 'updates of linear learning-rate warm-up').default(0))
     .addOption(new Option('--clip <norm>', 'clip the accumulated gradient to this global norm').default('off', 'off'))

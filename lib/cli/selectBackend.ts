@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { useFastWasmMatMul } from '../backends/useFastWasmMatMul.js';
+import { useWasmConvGradients } from '../backends/useWasmConvGradients.js';
 import type { BackendName } from './types.js';
 
 /**
  * Makes `name` the TensorFlow.js backend, loading the wasm backend on demand, and on wasm installs the
- * faster matrix-multiply kernels ({@link useFastWasmMatMul}). An edge of the program: it changes
+ * faster matrix-multiply kernels ({@link useFastWasmMatMul}) and the filter gradient of Conv2D
+ * ({@link useWasmConvGradients}). An edge of the program: it changes
  * TensorFlow.js's global state.
  *
  * ## Example
@@ -23,5 +25,9 @@ export async function selectBackend(name: BackendName): Promise<void> {
     throw new Error(`gradstream: the ${name} backend failed to initialise`);
   }
   await tf.ready();
-  if (name === 'wasm') useFastWasmMatMul();
+  if (name === 'wasm') {
+    useFastWasmMatMul();
+    // tfjs-backend-wasm 4.22 cannot train a Conv2D layer without it (tfjs issue 8474).
+    useWasmConvGradients();
+  }
 }

@@ -31,7 +31,7 @@ describe('parseCommandLine: train', () => {
       microBatch: 32,
       accumulate: 8,
       optimizer: 'adam',
-      learningRate: 0.001,
+      learningRate: 0.01,
       warmup: 0,
       clip: null,
       epochs: 3,
@@ -74,7 +74,7 @@ describe('parseCommandLine: train', () => {
   it.each([
     ['sgd', 0.1],
     ['momentum', 0.05],
-    ['adam', 0.001],
+    ['adam', 0.01],
   ])('gives %s its default learning rate when --lr is not given', (optimizer, lr) => {
     expect((config('train', '--optimizer', optimizer) as TrainConfig).learningRate).toBe(lr);
   });
@@ -131,7 +131,7 @@ describe('parseCommandLine: train', () => {
       ['--micro-batch', '32'],
       ['--accumulate', '8'],
       ['--optimizer', '"adam"'],
-      ['--lr', '0.001 for adam and adamw, 0.1 for sgd, 0.05 for momentum'],
+      ['--lr', '0.01 for adam and adamw, 0.1 for sgd, 0.05 for momentum'],
       ['--warmup', '0'],
       ['--clip', 'off'],
       ['--epochs', '3'],
