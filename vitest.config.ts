@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     testTimeout: 60_000,
+    // One module graph per worker: every file would otherwise load TensorFlow.js again (about 2 s each).
+    isolate: false,
     hookTimeout: 60_000,
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [

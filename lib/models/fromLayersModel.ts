@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../optim/types.js';
 import type { Model } from './types.js';
+import { weightNames } from './weightNames.js';
+import { ParamMismatchError } from '../errors/ParamMismatchError.js';
 
 /** A {@link Model} made from a tfjs Layers model, which it keeps for {@link writeParams}. */
 export interface LayersModelAdapter extends Model {
@@ -15,7 +17,9 @@ type Readable = { read(): tf.Tensor };
  * runs the layers in training mode with `params` in place of their trainable weights, so gradstream can
  * differentiate with respect to them and every micro-batch of a window sees the same parameters.
  *
- * Parameters are the model's trainable weights, named by their variable names (`dense_Dense1/kernel`).
+ * Parameters are the model's trainable weights, named as their layers scope them (`hidden/kernel`, or
+ * `dense_Dense1/kernel` for a layer named by tfjs): the same names in every process, so a saved
+ * {@link TrainState} fits a fresh copy of the model.
  * Non-trainable weights are not parameters: BatchNormalization's moving mean and variance are updated by
  * the layer itself, from each micro-batch, as it runs in training mode, and its normalisation in training
  * uses each micro-batch's own statistics (so a BatchNormalization model is not exactly its full-batch
@@ -36,23 +40,23 @@ type Readable = { read(): tf.Tensor };
  * @see writeParams
  */
 export function fromLayersModel(layersModel: tf.LayersModel): LayersModelAdapter {
-  const weights = layersModel.trainableWeights;
+  const weights = weightNames(layersModel);
   const params: Record<string, tf.Tensor> = {};
-  for (const weight of weights) params[weight.name] = weight.read();
+  for (const [name, weight] of weights) params[name] = weight.read();
   return {
     layersModel,
     params,
     apply: (current: Params, xs: tf.Tensor): tf.Tensor => {
       // Each weight reads the given tensor for the length of this call, then its own variable again.
-      for (const weight of weights) {
-        const value = current[weight.name];
-        if (value === undefined) throw new Error(`fromLayersModel: no parameter '${weight.name}'`);
+      for (const [name, weight] of weights) {
+        const value = current[name];
+        if (value === undefined) throw new ParamMismatchError('fromLayersModel.apply', name, 'no value given for this weight', Object.keys(current));
         Object.defineProperty(weight, 'read', { value: () => value, configurable: true, writable: true });
       }
       try {
         return layersModel.apply(xs, { training: true }) as tf.Tensor;
       } finally {
-        for (const weight of weights) delete (weight as Partial<Readable>).read;
+        for (const [, weight] of weights) delete (weight as Partial<Readable>).read;
       }
     },
   };

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { checkSameParams } from '../internal/tensorMaps.js';
 import type { Params } from '../optim/types.js';
+import { weightNames } from './weightNames.js';
 
 /**
  * Writes parameters into the trainable weights of a tfjs Layers model, so that its `predict`, `evaluate`
@@ -19,9 +20,9 @@ import type { Params } from '../optim/types.js';
  * @throws {ParamMismatchError} naming the weight when a name is missing or extra, or a shape differs
  */
 export function writeParams(layersModel: tf.LayersModel, params: Params): void {
-  const weights = layersModel.trainableWeights;
+  const weights = weightNames(layersModel);
   const current: Record<string, tf.Tensor> = {};
-  for (const weight of weights) current[weight.name] = weight.read();
+  for (const [name, weight] of weights) current[name] = weight.read();
   checkSameParams('writeParams', params, current, 'value');
-  for (const weight of weights) weight.write(params[weight.name] as tf.Tensor);
+  for (const [name, weight] of weights) weight.write(params[name] as tf.Tensor);
 }

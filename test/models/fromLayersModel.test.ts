@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ParamMismatchError } from '../../lib/errors/ParamMismatchError.js';
 import { fromLayersModel } from '../../lib/models/fromLayersModel.js';
 import { softmaxCrossEntropy } from '../../lib/models/losses/softmaxCrossEntropy.js';
+import { meanSquaredError } from '../../lib/models/losses/meanSquaredError.js';
 import { writeParams } from '../../lib/models/writeParams.js';
 import { adam } from '../../lib/optim/adam.js';
 import { sgd } from '../../lib/optim/sgd.js';
@@ -32,7 +33,7 @@ describe('fromLayersModel', () => {
   it('names the trainable weights as parameters and applies them in place of the variables', () => {
     const layers = convNet('none');
     const model = fromLayersModel(layers);
-    expect(Object.keys(model.params)).toEqual(layers.trainableWeights.map((w) => w.name));
+    expect(Object.keys(model.params)).toEqual(layers.trainableWeights.map((w) => w.originalName));
     const before = tf.memory().numTensors;
     const { xs, ys } = images(4, 1);
     tf.tidy(() => {
@@ -79,7 +80,7 @@ describe('fromLayersModel', () => {
     expect(Number.isFinite(steps[1]!.loss)).toBe(true);
     const last = steps.at(-1)!;
     writeParams(layers, last.params);
-    for (const w of layers.trainableWeights) expect(w.read().dataSync()).toEqual(last.params[w.name]!.dataSync());
+    for (const w of layers.trainableWeights) expect(w.read().dataSync()).toEqual(last.params[w.originalName]!.dataSync());
     disposeStep(last);
     // Written weights are copies: the step's tensors are gone, the model's stay valid.
     const { xs, ys } = images(2, 3);
@@ -89,6 +90,27 @@ describe('fromLayersModel', () => {
     tf.dispose([xs, ys]);
     expect(tf.memory().numTensors).toBe(before);
     layers.dispose();
+  });
+
+  it('names parameters alike in every copy of a model, so a state from one continues on another', async () => {
+    const make = () => tf.sequential({ layers: [tf.layers.dense({ name: 'only', inputShape: [2], units: 1 })] });
+    const [a, b] = [make(), make()];
+    // tfjs makes variable names unique per process; parameter names are the layers' own.
+    expect(a.trainableWeights[0]!.name).not.toBe(b.trainableWeights[0]!.name);
+    expect(Object.keys(fromLayersModel(a).params)).toEqual(['only/kernel', 'only/bias']);
+    expect(Object.keys(fromLayersModel(b).params)).toEqual(['only/kernel', 'only/bias']);
+    const batch = () => ({ xs: tf.ones([2, 2]), ys: tf.zeros([2, 1]) });
+    const [first] = await collect(lazyBatches([batch]).pipe(train({ model: fromLayersModel(a), loss: meanSquaredError, optimizer: sgd({ learningRate: 0.1 }), accumulationSteps: 1 })));
+    const [next] = await collect(
+      lazyBatches([batch]).pipe(
+        train({ model: fromLayersModel(b), loss: meanSquaredError, optimizer: sgd({ learningRate: 0.1 }), accumulationSteps: 1, initialState: first!.state }),
+      ),
+    );
+    expect(next!.step).toBe(2);
+    disposeStep(first);
+    disposeStep(next);
+    a.dispose();
+    b.dispose();
   });
 
   it('adapts a functional model', async () => {
@@ -109,9 +131,9 @@ describe('fromLayersModel', () => {
   it('writeParams rejects a map with a missing weight, naming it', () => {
     const layers = convNet('none');
     const [first, ...rest] = layers.trainableWeights;
-    const partial = Object.fromEntries(rest.map((w) => [w.name, w.read()]));
+    const partial = Object.fromEntries(rest.map((w) => [w.originalName, w.read()]));
     expect(() => writeParams(layers, partial)).toThrow(ParamMismatchError);
-    expect(() => writeParams(layers, partial)).toThrow(first!.name);
+    expect(() => writeParams(layers, partial)).toThrow(first!.originalName);
     layers.dispose();
   });
 });
