@@ -44,6 +44,10 @@ export { microBatches } from './batch/microBatches.js';
 export type { Model, Loss } from './models/types.js';
 export { fromLayersModel, type LayersModelAdapter } from './models/fromLayersModel.js';
 export { writeParams } from './models/writeParams.js';
+/**
+ * The built-in losses, each a {@link Loss} that returns one value per example: `losses.softmaxCrossEntropy`,
+ * `losses.sigmoidCrossEntropy` and `losses.meanSquaredError`. Pass one as the `loss` option of {@link train}.
+ */
 export * as losses from './models/losses/index.js';
 export type { GradientSample } from './gradients/types.js';
 export { gradientSample } from './gradients/gradientSample.js';

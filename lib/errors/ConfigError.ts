@@ -5,7 +5,7 @@ import { GradstreamError } from './GradstreamError.js';
  * A configuration value is invalid. Thrown synchronously, before any tensor is made.
  *
  * The message names the function, the field and the value, for example
- * `adam: learningRate must be a finite number > 0, got -1`.
+ * `adam: learningRate must be a finite number > 0 or a schedule (step) => number, got -1`.
  *
  * ## Example
  * ```ts

@@ -11,7 +11,7 @@ import { GradstreamError } from './GradstreamError.js';
  * try {
  *   useFastWasmMatMul(); // '@tensorflow/tfjs-backend-wasm' was not imported
  * } catch (e) {
- *   if (e instanceof KernelNotRegisteredError) console.log(e.kernelName, e.backendName); // BatchMatMul wasm
+ *   if (e instanceof KernelNotRegisteredError) console.log(e.kernelName, e.backendName); // Transpose wasm
  * }
  * ```
  */

@@ -7,8 +7,12 @@ import { GradstreamError } from './GradstreamError.js';
  *
  * ## Example
  * ```ts
- * const model = { params: { w, unused }, apply: (p, xs) => tf.matMul(xs, p.w!) };
- * // train({ model, ... }) errors with: gradients: no gradient for parameter 'unused' ...
+ * const model: Model = {
+ *   params: { w: tf.zeros([2, 1]), unused: tf.zeros([1]) },
+ *   apply: (p, xs) => tf.matMul(xs, p.w!),
+ * };
+ * // train({ model, ... }) fails the stream with:
+ * // gradientSample: no gradient for parameter 'unused': the loss does not depend on it
  * ```
  */
 export class MissingGradientError extends GradstreamError {

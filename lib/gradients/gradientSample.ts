@@ -16,7 +16,7 @@ const FN = 'gradientSample';
  *
  * ## Example
  * ```ts
- * const model = { params: { w: tf.tensor2d([[1], [2]]) }, apply: (p, xs) => tf.matMul(xs, p.w!) };
+ * const model: Model = { params: { w: tf.tensor2d([[1], [2]]) }, apply: (p, xs) => tf.matMul(xs, p.w!) };
  * const sample = gradientSample(model, losses.meanSquaredError, model.params, {
  *   xs: tf.tensor2d([[1, 1]]),
  *   ys: tf.tensor2d([[0]]),

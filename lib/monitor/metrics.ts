@@ -57,9 +57,17 @@ const validate = (o: MetricsOptions) =>
  *
  * ## Example
  * ```ts
+ * // Scores parameters on a held-out set (testXs, testYs: one-hot labels); reads them, keeps no tensor.
+ * const evaluate = (params: Params): Evaluation =>
+ *   tf.tidy(() => {
+ *     const predictions = model.apply(params, testXs);
+ *     const testLoss = losses.softmaxCrossEntropy(testYs, predictions).mean().dataSync()[0]!;
+ *     const testAccuracy = tf.equal(predictions.argMax(-1), testYs.argMax(-1)).mean().dataSync()[0]!;
+ *     return { testLoss, testAccuracy };
+ *   });
  * const events$ = batches$.pipe(
- *   train({ model, loss, optimizer, accumulationSteps: 8 }),
- *   metrics({ examplesPerEpoch: 8000, evaluate: evaluate({ model, loss, examples: test, batchSize: 500 }) }),
+ *   train({ model, loss: losses.softmaxCrossEntropy, optimizer, accumulationSteps: 8 }),
+ *   metrics({ examplesPerEpoch: 8000, evaluate }),
  *   share(),
  * );
  * ```

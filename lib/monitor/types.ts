@@ -1,4 +1,7 @@
-/** A model's score on held-out data, as returned by {@link evaluate}. */
+/**
+ * A model's score on held-out data, as returned by the `evaluate` function of {@link MetricsOptions}, and
+ * carried by every {@link EvaluationEvent}.
+ */
 export interface Evaluation {
   /** Mean loss over the test examples. */
   readonly testLoss: number;

@@ -59,7 +59,7 @@ const validate = (options: unknown) =>
  * const opt = adam({ learningRate: 1e-3 });
  * let state = opt.init(params);
  * const [updates, next] = opt.update(grads, state, params);
- * disposeTree(state); // the caller owns states and updates
+ * tf.dispose([state.mu, state.nu]); // the caller owns states and updates
  * state = next;
  * ```
  *

@@ -13,7 +13,7 @@ import type { Params } from './types.js';
  * ```ts
  * const [updates, next] = opt.update(grads, state, params);
  * const newParams = applyUpdates(params, updates);
- * disposeTree([updates, params, state]);
+ * tf.dispose([updates, params]); // and the old state's tensors: the caller owns them all
  * ```
  *
  * @param params the parameters (not modified)

@@ -31,7 +31,7 @@ import { validateTrainOptions, type TrainConfig, type TrainOptions } from './val
  *
  * ## Example
  * ```ts
- * const steps = await lastValueFrom(
+ * const last = await lastValueFrom(
  *   batches$.pipe(
  *     train({
  *       model,
@@ -40,9 +40,9 @@ import { validateTrainOptions, type TrainConfig, type TrainOptions } from './val
  *       microBatchSize: 32,
  *       accumulationSteps: 8, // global batch 256
  *     }),
- *     toArray(),
  *   ),
  * );
+ * // last.params and last.state are the caller's now; earlier steps' tensors were disposed as the run went
  * ```
  *
  * @param options model, loss, optimizer, accumulation steps and policies
