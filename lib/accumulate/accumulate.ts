@@ -1,14 +1,10 @@
-import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { Observable, type OperatorFunction } from 'rxjs';
+import { concatWith, defer, finalize, mergeMap, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors/ConfigError.js';
-import { NonFiniteGradientError } from '../errors/NonFiniteGradientError.js';
-import { ParamMismatchError } from '../errors/ParamMismatchError.js';
 import type { GradientSample } from '../gradients/types.js';
-import { disposeParams, firstNonFinite, mapParamsWith, zipParams } from '../internal/namedTensors.js';
 import { getOrThrow, integerAtLeast, isFunction, oneOf, withDefault, type Validator } from '../internal/validate.js';
-import type { Params } from '../optim/types.js';
+import { runningWindow } from './runningWindow.js';
 import type { AccumulatedGradients } from './types.js';
 
 /** Micro-batches per window: a fixed count, or a function of the updates made so far. */
@@ -29,12 +25,16 @@ export interface AccumulateOptions {
 
 const FN = 'accumulate';
 
+/** {@link AccumulateOptions} after validation, with `steps`. */
+export interface AccumulateConfig {
+  readonly steps: AccumulationSteps;
+  readonly partialWindow: 'apply' | 'drop';
+  readonly nonFinite: NonFinitePolicy;
+  readonly startStep: number;
+}
+
 /** The pure validator behind {@link accumulate}'s configuration. */
-export const validateAccumulate = (
-  fn: string,
-  steps: unknown,
-  options: AccumulateOptions,
-): E.Either<ConfigError, { steps: AccumulationSteps; partialWindow: 'apply' | 'drop'; nonFinite: NonFinitePolicy; startStep: number }> =>
+export const validateAccumulate = (fn: string, steps: unknown, options: AccumulateOptions): E.Either<ConfigError, AccumulateConfig> =>
   pipe(
     E.Do,
     E.bind('steps', () => accumulationSteps(fn)(steps)),
@@ -90,151 +90,15 @@ export function accumulate(
   options: AccumulateOptions = {},
 ): OperatorFunction<GradientSample, AccumulatedGradients> {
   const config = getOrThrow(validateAccumulate(FN, steps, options));
-  const sizeAt = (updateStep: number): E.Either<ConfigError, number> => {
-    if (typeof config.steps === 'number') return E.right(config.steps);
-    const n = config.steps(updateStep);
-    return Number.isInteger(n) && n >= 1
-      ? E.right(n)
-      : E.left(new ConfigError(FN, `accumulationSteps(${updateStep})`, n, 'an integer >= 1'));
-  };
-
+  // Standard operators only: they stop a synchronous source as soon as the stream ends, and `finalize`
+  // frees the open window on completion, error and unsubscribe alike.
   return (source) =>
-    new Observable<AccumulatedGradients>((subscriber) => {
-      let updates = config.startStep;
-      // The open window. `sum` and `lossSum` are the only tensors held between samples.
-      let size = 0;
-      let sum: Params | undefined;
-      let lossSum: tf.Scalar | undefined;
-      let count = 0;
-      let microBatches = 0;
-      let examples = 0;
-      let skippedMicroBatches = 0;
-      let poisoned = false;
-
-      const release = (): void => {
-        if (sum) disposeParams(sum);
-        lossSum?.dispose();
-        sum = undefined;
-        lossSum = undefined;
-      };
-      const reset = (): void => {
-        release();
-        size = 0;
-        count = 0;
-        microBatches = 0;
-        examples = 0;
-        skippedMicroBatches = 0;
-        poisoned = false;
-      };
-      const fail = (error: unknown): void => {
-        reset();
-        subscriber.error(error);
-      };
-
-      const close = (partial: boolean): void => {
-        const counts = { updateStep: updates, microBatches, examples, skippedMicroBatches, partial };
-        if (poisoned || !sum || !lossSum || count <= 0) {
-          const reason = poisoned ? 'non-finite' : 'empty';
-          reset();
-          subscriber.next({ ...counts, skipped: true, reason });
-          return;
-        }
-        const total = count;
-        const summed = sum;
-        // The mean over the window's items: Σ grads / Σ counts, divided once, at the end.
-        const grads = tf.tidy(() => mapParamsWith(summed, (g) => tf.div(g, total)));
-        const loss = (lossSum.dataSync()[0] as number) / total;
-        reset();
-        updates += 1;
-        subscriber.next({ ...counts, skipped: false, grads, loss, count: total });
-      };
-
-      const add = (sample: GradientSample): void => {
-        if (size === 0) {
-          const n = sizeAt(updates);
-          if (E.isLeft(n)) {
-            disposeSample(sample);
-            return fail(n.left);
-          }
-          size = n.right;
-        }
-        microBatches += 1;
-        examples += sample.examples;
-        const mismatch = sum && namesDiffer(sum, sample.grads);
-        if (mismatch) {
-          disposeSample(sample);
-          return fail(new ParamMismatchError(FN, mismatch, 'a gradient sample has different parameters from its window', Object.keys(sample.grads)));
-        }
-        const bad = poisoned
-          ? undefined
-          : firstNonFinite([['loss', sample.loss], ...Object.entries(sample.grads).map(([name, g]) => [`gradient of '${name}'`, g] as const)]);
-        if (bad !== undefined || poisoned) {
-          disposeSample(sample);
-          if (bad !== undefined) {
-            if (config.nonFinite === 'error') return fail(new NonFiniteGradientError(updates + 1, microBatches, bad, bad));
-            if (config.nonFinite === 'skip-micro-batch') skippedMicroBatches += 1;
-            else {
-              // skip-update: the window is lost; free its sum now and keep counting its micro-batches.
-              poisoned = true;
-              release();
-            }
-          }
-        } else if (!sum || !lossSum) {
-          // The first sample's tensors become the running sum as they are: no copy.
-          sum = sample.grads;
-          lossSum = sample.loss;
-          count += sample.count;
-        } else {
-          const [previous, previousLoss] = [sum, lossSum];
-          // Replace, then dispose the old sum: holding N sums would defeat the point of accumulating.
-          sum = tf.tidy(() => zipParams(previous, sample.grads, tf.add));
-          lossSum = tf.tidy(() => tf.add(previousLoss, sample.loss)) as tf.Scalar;
-          disposeParams(previous);
-          previousLoss.dispose();
-          disposeSample(sample);
-          count += sample.count;
-        }
-        if (microBatches === size) close(false);
-      };
-
-      const subscription = source.subscribe({
-        next: (sample) => {
-          // A synchronous source can go on emitting after this operator failed (its subscription is
-          // not known yet when `subscribe` runs synchronously): what it sends is still ours to free.
-          if (subscriber.closed) return disposeSample(sample);
-          try {
-            add(sample);
-          } catch (error) {
-            fail(error);
-          }
-        },
-        error: (error: unknown) => fail(error),
-        complete: () => {
-          if (subscriber.closed) return reset();
-          if (microBatches > 0) {
-            if (config.partialWindow === 'apply') close(true);
-            else reset();
-          }
-          subscriber.complete();
-        },
-      });
-      return () => {
-        subscription.unsubscribe();
-        reset();
-      };
+    defer(() => {
+      const window = runningWindow(config);
+      return source.pipe(
+        mergeMap((sample) => window.add(sample)),
+        concatWith(defer(() => window.finish())),
+        finalize(() => window.release()),
+      );
     });
-}
-
-function disposeSample(sample: GradientSample): void {
-  disposeParams(sample.grads);
-  sample.loss.dispose();
-}
-
-/** The first name that one map has and the other lacks, or whose shapes differ; `undefined` if none. */
-function namesDiffer(window: Params, sample: Params): string | undefined {
-  for (const [name, t] of Object.entries(window)) {
-    const g = sample[name];
-    if (!g || g.shape.length !== t.shape.length || g.shape.some((d, i) => d !== t.shape[i])) return name;
-  }
-  return Object.keys(sample).find((name) => !(name in window));
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Observable, type OperatorFunction } from 'rxjs';
+import { concatMap, Observable, type OperatorFunction } from 'rxjs';
 import { BatchError } from '../errors/BatchError.js';
 import { disposeBatch } from '../internal/disposeBatch.js';
 import { getOrThrow, integerAtLeast } from '../internal/validate.js';
@@ -33,43 +33,38 @@ import type { Batch } from './types.js';
  */
 export function microBatches(size: number): OperatorFunction<Batch, Batch> {
   getOrThrow(integerAtLeast('microBatches', 'size', 1)(size));
-  return (source) =>
-    new Observable<Batch>((subscriber) => {
-      let splitting: Batch | undefined;
-      const subscription = source.subscribe({
-        next: (batch) => {
-          // A synchronous source can go on emitting after this operator ended (its subscription is not
-          // known yet while `subscribe` runs): what it sends is still ours to free.
-          if (subscriber.closed) return disposeBatch(batch);
-          const invalid = BatchError.check('microBatches', batch.xs.shape, batch.ys.shape);
-          if (invalid) {
-            disposeBatch(batch);
-            subscriber.error(invalid);
-            return;
-          }
-          const examples = batch.xs.shape[0] as number;
-          if (examples <= size) {
-            subscriber.next(batch);
-            return;
-          }
-          splitting = batch;
-          for (let start = 0; start < examples && !subscriber.closed; start += size) {
-            const length = Math.min(size, examples - start);
-            subscriber.next({ xs: sliceExamples(batch.xs, start, length), ys: sliceExamples(batch.ys, start, length) });
-          }
-          splitting = undefined;
-          disposeBatch(batch);
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      });
-      return () => {
-        subscription.unsubscribe();
-        // Unsubscribed (or failed downstream) in the middle of a batch: free what is left of it.
-        if (splitting) disposeBatch(splitting);
-        splitting = undefined;
-      };
-    });
+  // concatMap: a batch pushed from inside a subscriber waits for the current one to be split, so the data
+  // keep their order; and the standard operator stops a synchronous source as soon as the stream ends.
+  return concatMap((batch) => split(batch, size));
+}
+
+/** One batch's micro-batches, cut one at a time as the subscriber takes them; the batch is freed after. */
+function split(batch: Batch, size: number): Observable<Batch> {
+  return new Observable<Batch>((subscriber) => {
+    const invalid = BatchError.check('microBatches', batch.xs.shape, batch.ys.shape);
+    if (invalid) {
+      disposeBatch(batch);
+      subscriber.error(invalid);
+      return;
+    }
+    const examples = batch.xs.shape[0] as number;
+    if (examples <= size) {
+      subscriber.next(batch);
+      subscriber.complete();
+      return;
+    }
+    try {
+      for (let start = 0; start < examples && !subscriber.closed; start += size) {
+        const length = Math.min(size, examples - start);
+        subscriber.next({ xs: sliceExamples(batch.xs, start, length), ys: sliceExamples(batch.ys, start, length) });
+      }
+    } finally {
+      // Split to the end, or stopped in the middle by an unsubscribe or an error downstream: either way
+      // the rest of the batch is no longer needed.
+      disposeBatch(batch);
+    }
+    subscriber.complete();
+  });
 }
 
 /** Examples `[start, start + length)` of `t`, as a new tensor. */

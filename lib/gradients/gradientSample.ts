@@ -40,8 +40,10 @@ export function gradientSample(model: Model, loss: Loss, params: Params, batch: 
   const examples = batch.xs.shape[0] as number;
   const names = Object.keys(params);
   let count: number | tf.Scalar = examples;
+  let forward: tf.Tensor | undefined;
 
-  const { value, grads } = withTapeCleanup(() => tf.engine().gradients(
+  const { value, grads } = withTapeCleanup(
+    () => tf.engine().gradients(
     () => {
       const predictions = model.apply(params, batch.xs);
       if (predictions.shape[0] !== examples)
@@ -50,17 +52,21 @@ export function gradientSample(model: Model, loss: Loss, params: Params, batch: 
       if (out instanceof tf.Tensor) {
         if (out.rank !== 1 || out.shape[0] !== examples)
           throw new ShapeMismatchError(FN, 'per-example losses and the micro-batch', [examples], out.shape);
-        return tf.sum(out) as tf.Scalar;
+        return (forward = tf.sum(out));
       }
       if (out.sum.rank !== 0) throw new ShapeMismatchError(FN, 'the loss sum and a scalar', [], out.sum.shape);
       // The count may be a tensor made inside this scope: keep it past the forward pass's tidy.
       count = typeof out.count === 'number' ? out.count : tf.keep(out.count);
-      return out.sum;
+      return (forward = out.sum);
     },
     names.map((name) => params[name] as tf.Tensor),
     undefined,
     true,
-  ));
+    ),
+    // The backward pass failed (an op without a gradient, say): the loss and its count outlived the
+    // forward pass's tidy, and are ours to free.
+    () => tf.dispose([forward ?? [], typeof count === 'number' ? [] : count]),
+  );
 
   const named: Record<string, tf.Tensor> = {};
   let missing: string | undefined;
@@ -83,7 +89,7 @@ export function gradientSample(model: Model, loss: Loss, params: Params, batch: 
  * frees the tensors the tape saved for the backward pass. tfjs frees them only after a successful
  * backward pass (engine.ts `gradients`), so without this every failed micro-batch would leak them.
  */
-function withTapeCleanup<T>(run: () => T): T {
+function withTapeCleanup<T>(run: () => T, onError: () => void): T {
   const engine = tf.engine();
   const topLevel = engine.state.gradientDepth === 0;
   try {
@@ -94,6 +100,7 @@ function withTapeCleanup<T>(run: () => T): T {
       for (const node of tape) for (const t of node.saved ?? []) t.dispose();
       (engine.state as { activeTape: unknown }).activeTape = null;
     }
+    onError();
     throw error;
   }
 }

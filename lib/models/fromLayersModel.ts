@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../optim/types.js';
 import type { Model } from './types.js';
 import { weightNames } from './weightNames.js';
+import { ConfigError } from '../errors/ConfigError.js';
 import { ParamMismatchError } from '../errors/ParamMismatchError.js';
 
 /** A {@link Model} made from a tfjs Layers model, which it keeps for {@link writeParams}. */
@@ -25,6 +26,10 @@ type Readable = { read(): tf.Tensor };
  * uses each micro-batch's own statistics (so a BatchNormalization model is not exactly its full-batch
  * twin, as in every accumulation library). Dropout draws a fresh mask per micro-batch.
  *
+ * Layer regularizers (`kernelRegularizer` and the like) are applied by `model.fit`, not by the layers, so a
+ * model that has one is refused with a {@link ConfigError}: use weight decay in the optimizer instead.
+ * `params` are the Layers model's live variables: a {@link writeParams} moves where the next run starts.
+ *
  * Write trained parameters back with {@link writeParams}, so that `predict` and `save` use them.
  *
  * ## Example
@@ -37,9 +42,11 @@ type Readable = { read(): tf.Tensor };
  * @param layersModel a built tfjs Layers model (its weights are not copied: `params` are its variables,
  *   owned by the Layers model)
  * @returns the pure model
+ * @throws {ConfigError} when a layer has a regularizer
  * @see writeParams
  */
 export function fromLayersModel(layersModel: tf.LayersModel): LayersModelAdapter {
+  rejectRegularizers(layersModel);
   const weights = weightNames(layersModel);
   const params: Record<string, tf.Tensor> = {};
   for (const [name, weight] of weights) params[name] = weight.read();
@@ -47,17 +54,44 @@ export function fromLayersModel(layersModel: tf.LayersModel): LayersModelAdapter
     layersModel,
     params,
     apply: (current: Params, xs: tf.Tensor): tf.Tensor => {
-      // Each weight reads the given tensor for the length of this call, then its own variable again.
+      // Check every name before touching any weight, so a bad map leaves the model as it was.
+      const missing = weights.find(([name]) => current[name] === undefined);
+      if (missing) throw new ParamMismatchError('fromLayersModel.apply', missing[0], 'no value given for this weight', Object.keys(current));
+      // Each weight reads the given tensor for the length of this call, then whatever it read before
+      // (its variable, or an enclosing call's tensor when calls nest).
+      const previous = weights.map(([, weight]) => Object.getOwnPropertyDescriptor(weight, 'read'));
       for (const [name, weight] of weights) {
-        const value = current[name];
-        if (value === undefined) throw new ParamMismatchError('fromLayersModel.apply', name, 'no value given for this weight', Object.keys(current));
+        const value = current[name] as tf.Tensor;
         Object.defineProperty(weight, 'read', { value: () => value, configurable: true, writable: true });
       }
       try {
         return layersModel.apply(xs, { training: true }) as tf.Tensor;
       } finally {
-        for (const [, weight] of weights) delete (weight as Partial<Readable>).read;
+        weights.forEach(([, weight], i) => {
+          const before = previous[i];
+          if (before) Object.defineProperty(weight, 'read', before);
+          else delete (weight as Partial<Readable>).read;
+        });
       }
     },
   };
+}
+
+/**
+ * Layer regularizers add their penalty inside `model.fit`, which gradstream does not call: rather than
+ * train without them silently, refuse the model and point to the optimizer's weight decay.
+ */
+function rejectRegularizers(layersModel: tf.LayersModel): void {
+  for (const layer of layersModel.layers) {
+    const config = layer.getConfig() as Record<string, unknown>;
+    for (const [key, value] of Object.entries(config)) {
+      if (key.endsWith('Regularizer') && value !== null && value !== undefined)
+        throw new ConfigError(
+          'fromLayersModel',
+          `layer '${layer.name}' ${key}`,
+          value,
+          "absent (gradstream computes the loss itself: use addDecayedWeights or adamw's weightDecay in the optimizer, or add the penalty to the loss)",
+        );
+    }
+  }
 }

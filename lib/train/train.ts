@@ -1,4 +1,4 @@
-import { defer, identity, mergeMap, Observable, type OperatorFunction } from 'rxjs';
+import { defer, finalize, identity, mergeMap, type Observable, type OperatorFunction } from 'rxjs';
 import { accumulate } from '../accumulate/accumulate.js';
 import type { AccumulatedGradients } from '../accumulate/types.js';
 import type { Batch } from '../batch/types.js';
@@ -137,30 +137,23 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
     ownsOptimizerState = false;
   };
 
-  return new Observable<TrainStep<S>>((subscriber) => {
-    const subscription = batches
-      .pipe(
-        config.microBatchSize === undefined ? identity : microBatches(config.microBatchSize),
-        mergeMap((batch) => {
-          // Every micro-batch of a window sees `state.params`: they change only when the window closes,
-          // synchronously, before the next micro-batch is taken.
-          try {
-            return [gradientSample(model, loss, state.params, batch)];
-          } finally {
-            disposeBatch(batch);
-          }
-        }),
-        accumulate(config.accumulationSteps, {
-          partialWindow: config.partialWindow,
-          nonFinite: config.nonFinite,
-          startStep: state.step,
-        }),
-        mergeMap(update),
-      )
-      .subscribe(subscriber);
-    return () => {
-      subscription.unsubscribe();
-      release();
-    };
-  });
+  return batches.pipe(
+    config.microBatchSize === undefined ? identity : microBatches(config.microBatchSize),
+    mergeMap((batch) => {
+      // Every micro-batch of a window sees `state.params`: they change only when the window closes,
+      // synchronously, before the next micro-batch is taken.
+      try {
+        return [gradientSample(model, loss, state.params, batch)];
+      } finally {
+        disposeBatch(batch);
+      }
+    }),
+    accumulate(config.accumulationSteps, {
+      partialWindow: config.partialWindow,
+      nonFinite: config.nonFinite,
+      startStep: state.step,
+    }),
+    mergeMap(update),
+    finalize(release),
+  );
 }

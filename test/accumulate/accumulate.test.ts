@@ -120,7 +120,10 @@ describe('accumulate: non-finite samples', () => {
     expect((error as NonFiniteGradientError).update).toBe(1);
     expect((error as NonFiniteGradientError).microBatch).toBe(2);
     expect((error as Error).message).toBe("non-finite gradient of 'w' in micro-batch 2 of update 1");
-    // `from` goes on emitting synchronously after the failure: the operator frees what it is sent.
+    // The failure stops the synchronous source: the third sample never flowed in and is still the test's.
+    expect(tf.memory().numTensors - before).toBe(2);
+    expect(samples[2]!.loss.isDisposed).toBe(false);
+    samples.forEach(disposeSample);
     expect(tf.memory().numTensors).toBe(before);
   });
 
