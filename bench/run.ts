@@ -1,0 +1,184 @@
+/**
+ * gradstream's benchmark suite: `npm run bench` (compiles bench/ with `tsc -p bench`, then runs this
+ * with node). Four cases on real MNIST digits, on the `wasm` and `cpu` backends; prints four tables
+ * and writes bench/results.json (machine, versions, every figure with its median and spread).
+ *
+ * Timings are only ever compared as ratios of contenders alternated side by side in this one process,
+ * after a warm-up (see internal/alternate.ts). Not a test: nothing here asserts.
+ *
+ * Flags: `--quick` (few rounds, to check that it runs), `--cases overhead,memory,fit,backends`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { useFastWasmMatMul } from '../lib/backends/useFastWasmMatMul.js';
+import { loadMnist } from '../lib/data/loadMnist.js';
+import { trainTestSplit } from '../lib/data/trainTestSplit.js';
+import type { AlternateOptions } from './internal/alternate.js';
+import { MODELS, SEED, type ModelName } from './internal/fixtures.js';
+import { show } from './internal/stats.js';
+import { printTable } from './internal/table.js';
+import { type BackendsResult, backends } from './cases/backends.js';
+import { type FitResult, fitComparison } from './cases/fit.js';
+import { type MemoryResult, memory } from './cases/memory.js';
+import { type OverheadResult, overhead } from './cases/overhead.js';
+
+type Backend = 'wasm' | 'cpu';
+const BACKENDS: ReadonlyArray<Backend> = ['wasm', 'cpu'];
+const ALL_CASES = ['overhead', 'memory', 'fit', 'backends'] as const;
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const casesArg = args[args.indexOf('--cases') + 1];
+const cases = new Set(args.includes('--cases') && casesArg ? casesArg.split(',') : ALL_CASES);
+
+/**
+ * Rounds and iterations per case, sized so that the whole suite stays well under 10 minutes on 2 shared
+ * cores: an MLP update of 8 × 32 digits takes ~10 ms on wasm with the fast matmul and ~0.3-0.7 s on cpu.
+ */
+function timing(kind: 'overhead' | 'fit' | 'backends', backend: Backend | 'all'): AlternateOptions {
+  if (quick) return { warmup: 1, rounds: 2, perRound: 1 };
+  if (kind === 'overhead') return backend === 'wasm' ? { warmup: 4, rounds: 20, perRound: 3 } : { warmup: 1, rounds: 14, perRound: 1 };
+  if (kind === 'fit') return backend === 'wasm' ? { warmup: 2, rounds: 12, perRound: 2 } : { warmup: 1, rounds: 6, perRound: 1 };
+  return { warmup: 1, rounds: 8, perRound: 1 };
+}
+
+/** Updates per timed iteration of the overhead case. */
+const overheadUpdates = (backend: Backend): number => (backend === 'wasm' ? 4 : 1);
+
+/**
+ * The models timed. The small CNN (lib/models/mnistCnn) is left out: tfjs-backend-wasm 4.22 registers no
+ * `Conv2DBackpropFilter` kernel, so a convolution's weight gradient cannot be computed on wasm at all, and
+ * on cpu one backward pass over 32 digits takes ~4 s (tfjs's JavaScript conv and pooling gradients), which
+ * would take the suite far past its 10 minutes. See docs/performance.md.
+ */
+const modelsOn = (_backend: Backend): ReadonlyArray<ModelName> => MODELS.filter((m) => m !== 'cnn');
+
+function machine() {
+  // This file runs from node_modules/.cache/gradstream-bench/bench/: three levels up is node_modules/.
+  const version = (pkg: string) =>
+    (JSON.parse(readFileSync(new URL(`../../../${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+  const cores = cpus();
+  return {
+    cpuModel: cores[0]?.model ?? 'unknown',
+    cpuCount: cores.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    tfjs: version('@tensorflow/tfjs'),
+    tfjsBackendWasm: version('@tensorflow/tfjs-backend-wasm'),
+    tinybench: version('tinybench'),
+  };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const log = (message: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+  const examples = trainTestSplit(loadMnist(), { trainSize: 9000, testSize: 1000, seed: SEED }).train;
+
+  const overheadResults: OverheadResult[] = [];
+  const memoryResults: MemoryResult[] = [];
+  const fitResults: FitResult[] = [];
+  const backendResults: BackendsResult[] = [];
+  const wasmFlags: Record<string, unknown> = {};
+
+  for (const backend of BACKENDS) {
+    if (!(await tf.setBackend(backend))) throw new Error(`the ${backend} backend failed to initialise`);
+    await tf.ready();
+    if (backend === 'wasm') {
+      for (const flag of ['WASM_HAS_SIMD_SUPPORT', 'WASM_HAS_MULTITHREAD_SUPPORT']) wasmFlags[flag] = tf.env().get(flag);
+    }
+    // On wasm, cases 1-3 run as a user should: with the fast matmul (case 4 measures what it brings).
+    const restore = backend === 'wasm' ? useFastWasmMatMul() : undefined;
+    try {
+      for (const model of modelsOn(backend)) {
+        if (cases.has('overhead')) {
+          log(`overhead ${backend} ${model}`);
+          overheadResults.push(await overhead(backend, examples, model, overheadUpdates(backend), timing('overhead', backend)));
+        }
+        if (cases.has('memory')) {
+          log(`memory ${backend} ${model}`);
+          memoryResults.push(await memory(backend, examples, model, quick ? [1, 8] : [1, 8, 64]));
+        }
+        if (cases.has('fit')) {
+          log(`fit ${backend} ${model}`);
+          fitResults.push(await fitComparison(backend, examples, model, 4, timing('fit', backend)));
+        }
+      }
+    } finally {
+      restore?.();
+    }
+  }
+  if (cases.has('backends')) {
+    for (const model of modelsOn('wasm')) {
+      log(`backends ${model}`);
+      backendResults.push(await backends(examples, model, 1, timing('backends', 'all')));
+    }
+  }
+
+  const info = { ...machine(), wasm: wasmFlags };
+  console.log(`\ngradstream bench: ${info.cpuCount} × ${info.cpuModel}, ${info.os}, Node ${info.node}, tfjs ${info.tfjs}`);
+  console.log('Figures: median [p25–p75] over alternated rounds; ratios are of contenders timed side by side.');
+  if (overheadResults.length > 0) {
+    printTable(
+      '1. Overhead: train() vs a hand-written tfjs accumulation loop (ms per update, micro-batch 32 × 8; ratio goal <= 1.03)',
+      ['backend', 'model', 'train() ms/update', 'hand loop ms/update', 'ratio train/hand'],
+      overheadResults.map((r) => [r.backend, r.model, show(r.trainMsPerUpdate, 1), show(r.handMsPerUpdate, 1), show(r.ratio)]),
+    );
+  }
+  if (memoryResults.length > 0) {
+    const ns = memoryResults[0]!.rows.map((r) => r.n);
+    const kb = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
+    printTable(
+      '2. Memory: peak tensor bytes above the start during one window of N micro-batches of 32',
+      ['backend', 'model', 'params', ...ns.flatMap((n) => [`gradstream N=${n}`, `naive N=${n}`]), 'growth gradstream', 'growth naive'],
+      memoryResults.map((r) => [
+        r.backend,
+        r.model,
+        kb(r.paramBytes),
+        ...r.rows.flatMap((row) => [kb(row.gradstreamBytes), kb(row.naiveBytes)]),
+        `×${r.gradstreamGrowth.toFixed(3)}`,
+        `×${r.naiveGrowth.toFixed(1)}`,
+      ]),
+    );
+  }
+  if (fitResults.length > 0) {
+    printTable(
+      '3. Against model.fit: examples per second, train() (micro-batch 32 × 8) vs tf.LayersModel.fit (batch 256)',
+      ['backend', 'model', 'train() ex/s', 'model.fit ex/s', 'ratio train/fit'],
+      fitResults.map((r) => [r.backend, r.model, show(r.trainExamplesPerSecond, 0), show(r.fitExamplesPerSecond, 0), show(r.speedRatio, 2)]),
+    );
+  }
+  if (backendResults.length > 0) {
+    printTable(
+      '4. Backends: one train() update (8 × 32 digits), ms per update and speed-ups',
+      ['model', 'cpu ms', 'wasm ms', 'wasm+fast ms', 'fast matmul speed-up', 'wasm+fast vs cpu', 'wasm vs cpu'],
+      backendResults.map((r) => [
+        r.model,
+        ...['cpu', 'wasm', 'wasm + useFastWasmMatMul'].map((k) => show(r.msPerUpdate[k]!, 1)),
+        `×${show(r.fastMatMulSpeedup, 2)}`,
+        `×${show(r.wasmFastOverCpu, 2)}`,
+        `×${show(r.wasmOverCpu, 2)}`,
+      ]),
+    );
+  }
+
+  const results = {
+    date: new Date().toISOString(),
+    quick,
+    machine: info,
+    backends: BACKENDS,
+    seconds: Math.round((Date.now() - started) / 1000),
+    overhead: overheadResults,
+    memory: memoryResults,
+    fit: fitResults,
+    backendComparison: backendResults,
+  };
+  const out = fileURLToPath(new URL('../../../../bench/results.json', import.meta.url));
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${out}`);
+}
+
+await main();
