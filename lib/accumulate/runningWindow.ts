@@ -4,7 +4,7 @@ import { ConfigError } from '../errors/ConfigError.js';
 import { NonFiniteGradientError } from '../errors/NonFiniteGradientError.js';
 import { ParamMismatchError } from '../errors/ParamMismatchError.js';
 import type { GradientSample } from '../gradients/types.js';
-import { disposeParams, firstNonFinite, zipParams } from '../internal/namedTensors.js';
+import { disposeParams, firstNonFinite, globalNormOf, zipParams } from '../internal/namedTensors.js';
 import { mapParams } from '../internal/tensorMaps.js';
 import type { Params } from '../optim/types.js';
 import type { AccumulateConfig } from './accumulate.js';
@@ -61,10 +61,13 @@ export function runningWindow(config: AccumulateConfig): RunningWindow {
     return n;
   };
 
-  /** What a non-finite value does under the policy: throws for 'error', else marks the window or the micro-batch. */
-  const nonFinite = (what: string, wholeWindow: boolean): void => {
-    if (config.nonFinite === 'error') throw new NonFiniteGradientError(updates + 1, microBatches, what, what);
-    if (config.nonFinite === 'skip-update' || wholeWindow) {
+  /**
+   * What a non-finite value does under the policy: throws for 'error', else drops the micro-batch
+   * (`microBatch` given, 'skip-micro-batch') or the whole window.
+   */
+  const nonFinite = (what: string, microBatch: number | undefined): void => {
+    if (config.nonFinite === 'error') throw new NonFiniteGradientError(updates + 1, microBatch, what, what);
+    if (config.nonFinite === 'skip-update' || microBatch === undefined) {
       // The window is lost: free its sum now and keep counting its micro-batches.
       poisoned = true;
       release();
@@ -82,18 +85,28 @@ export function runningWindow(config: AccumulateConfig): RunningWindow {
     // The mean over the window's items: Σ grads / Σ counts, divided once, at the end.
     const grads = tf.tidy(() => mapParams(summed, (g) => tf.div(g, total)));
     const loss = (summedLoss.dataSync()[0] as number) / total;
-    // Finite samples can still add up to an infinity: the sum is checked once, as the window closes.
-    const bad = firstNonFinite([['loss', summedLoss], ...Object.entries(grads).map(([n, g]) => [`accumulated gradient of '${n}'`, g] as const)]);
+    // The norm is non-finite when any element is (or when finite squares overflow: then no tensor is
+    // named, and the window goes on). One read per window checks every gradient of every micro-batch.
+    const gradNorm = globalNormOf(grads);
+    const bad = Number.isFinite(gradNorm)
+      ? undefined
+      : firstNonFinite(Object.entries(grads).map(([n, g]) => [`accumulated gradient of '${n}'`, g] as const));
     if (bad !== undefined) {
       disposeParams(grads);
-      microBatches = counts.microBatches;
-      nonFinite(bad, true);
+      nonFinite(bad, undefined);
       reset();
       return { ...counts, skipped: true, reason: 'non-finite' };
     }
     reset();
     updates += 1;
-    return { ...counts, skipped: false, grads, loss, count: total };
+    return { ...counts, skipped: false, grads, loss, count: total, gradNorm };
+  };
+
+  /** The loss, read (a scalar); the gradients one by one only where the policy must know the micro-batch. */
+  const nonFiniteIn = (sample: GradientSample): string | undefined => {
+    if (!Number.isFinite(sample.loss.dataSync()[0])) return 'loss';
+    if (config.nonFinite !== 'skip-micro-batch') return undefined;
+    return firstNonFinite(Object.entries(sample.grads).map(([name, g]) => [`gradient of '${name}'`, g] as const));
   };
 
   const add = (sample: GradientSample): ReadonlyArray<AccumulatedGradients> => {
@@ -103,19 +116,14 @@ export function runningWindow(config: AccumulateConfig): RunningWindow {
     if (sample.count < 0) throw new BatchError(FN, `a sample's count must be >= 0, got ${sample.count}`, sample.count);
     if (!Number.isFinite(sample.count)) {
       // A NaN count (a mask with a NaN in it, say) is data gone non-finite: the policy decides.
-      nonFinite('count', false);
+      nonFinite('count', microBatches);
       disposeSample(sample);
     } else {
       const mismatch = sum && namesDiffer(sum, sample.grads);
       if (mismatch)
         throw new ParamMismatchError(FN, mismatch, 'a gradient sample has different parameters from its window', Object.keys(sample.grads));
-      const bad = poisoned
-        ? undefined
-        : firstNonFinite([
-            ['loss', sample.loss],
-            ...Object.entries(sample.grads).map(([name, g]) => [`gradient of '${name}'`, g] as const),
-          ]);
-      if (bad !== undefined) nonFinite(bad, false);
+      const bad = poisoned ? undefined : nonFiniteIn(sample);
+      if (bad !== undefined) nonFinite(bad, microBatches);
       if (bad !== undefined || poisoned) disposeSample(sample);
       else if (!sum || !lossSum) {
         // The first sample's tensors become the running sum as they are: no copy.

@@ -26,6 +26,8 @@ export interface AppliedWindow extends WindowCounts {
   readonly loss: number;
   /** Items the mean is over (examples, or real tokens for `{ sum, count }` losses), skipped ones excluded. */
   readonly count: number;
+  /** The global L2 norm of `grads` (read once per window; it doubles as their finiteness check). */
+  readonly gradNorm: number;
 }
 
 /**

@@ -17,17 +17,21 @@ import { GradstreamError } from './GradstreamError.js';
 export class NonFiniteGradientError extends GradstreamError {
   /** The update the window would have made (1 for the first update), as {@link TrainStep.step} counts. */
   readonly update: number;
-  /** The micro-batch's position in its window, 1 for the first. */
-  readonly microBatch: number;
+  /**
+   * The micro-batch's position in its window, 1 for the first; `undefined` when the accumulated gradient
+   * was found non-finite as the window closed while every micro-batch's loss was finite (under `'error'`
+   * gradients are checked once per window, see {@link NonFinitePolicy}).
+   */
+  readonly microBatch: number | undefined;
 
   /**
    * @param update the update the window would have made, 1-based
-   * @param microBatch the micro-batch's position in the window, 1-based
-   * @param what which value was non-finite: the loss, or the gradient of a named parameter
-   * @param input the offending value (the loss, or the parameter's name)
+   * @param microBatch the micro-batch's position in the window, 1-based, or `undefined` for the window
+   * @param what which value was non-finite: the loss, the count, or the gradient of a named parameter
+   * @param input the offending value's name
    */
-  constructor(update: number, microBatch: number, what: string, input: unknown) {
-    super(`non-finite ${what} in micro-batch ${microBatch} of update ${update}`, input);
+  constructor(update: number, microBatch: number | undefined, what: string, input: unknown) {
+    super(`non-finite ${what} in ${microBatch === undefined ? '' : `micro-batch ${microBatch} of `}update ${update}`, input);
     this.update = update;
     this.microBatch = microBatch;
   }

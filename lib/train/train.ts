@@ -5,7 +5,6 @@ import type { Batch } from '../batch/types.js';
 import { microBatches } from '../batch/microBatches.js';
 import { gradientSample } from '../gradients/gradientSample.js';
 import { disposeBatch } from '../internal/disposeBatch.js';
-import { globalNormOf } from '../internal/namedTensors.js';
 import { disposeTree } from '../internal/tensorMaps.js';
 import { getOrThrow } from '../internal/validate.js';
 import { applyUpdates } from '../optim/applyUpdates.js';
@@ -89,11 +88,9 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
       return [];
     }
     let learningRate: number | undefined;
-    let gradNorm: number;
     let next: TrainState<S>;
     try {
       learningRate = optimizer.learningRate?.(state.optimizerState);
-      gradNorm = globalNormOf(window.grads);
       const [updates, optimizerState] = optimizer.update(window.grads, state.optimizerState, state.params);
       try {
         next = { ...state, ...counters, params: applyUpdates(state.params, updates), optimizerState, step: state.step + 1 };
@@ -118,7 +115,7 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
       microBatches: window.microBatches,
       examples: window.examples,
       loss: window.loss,
-      gradNorm,
+      gradNorm: window.gradNorm,
       ...(learningRate === undefined ? {} : { learningRate }),
       skippedMicroBatches: window.skippedMicroBatches,
       skippedUpdates: skippedUpdatesSinceStep,

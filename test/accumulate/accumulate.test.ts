@@ -112,18 +112,28 @@ describe('accumulate: non-finite samples', () => {
   const run = (options: AccumulateOptions) =>
     collect(from([sample(1), sample(Number.NaN, 1, 0), sample(3), sample(5), sample(7)]).pipe(windows(2, options)));
 
-  it("'error' fails with NonFiniteGradientError naming the update and micro-batch", async () => {
+  it("'error' fails with NonFiniteGradientError naming the update and micro-batch of a non-finite loss", async () => {
     const before = tf.memory().numTensors;
-    const samples = [sample(1), sample(Number.NaN, 1, 0), sample(3)];
+    const samples = [sample(1), sample(1, 1, Number.NaN), sample(3)];
     const error = await collect(from(samples).pipe(accumulate(2))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NonFiniteGradientError);
     expect((error as NonFiniteGradientError).update).toBe(1);
     expect((error as NonFiniteGradientError).microBatch).toBe(2);
-    expect((error as Error).message).toBe("non-finite gradient of 'w' in micro-batch 2 of update 1");
+    expect((error as Error).message).toBe('non-finite loss in micro-batch 2 of update 1');
     // The failure stops the synchronous source: the third sample never flowed in and is still the test's.
     expect(tf.memory().numTensors - before).toBe(2);
     expect(samples[2]!.loss.isDisposed).toBe(false);
     samples.forEach(disposeSample);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("'error' catches a non-finite gradient behind a finite loss as its window closes, naming the update and the parameter", async () => {
+    const before = tf.memory().numTensors;
+    const error = await collect(from([sample(1), sample(Number.NaN, 1, 0)]).pipe(accumulate(2))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteGradientError);
+    expect((error as NonFiniteGradientError).update).toBe(1);
+    expect((error as NonFiniteGradientError).microBatch).toBeUndefined();
+    expect((error as Error).message).toBe("non-finite accumulated gradient of 'w' in update 1");
     expect(tf.memory().numTensors).toBe(before);
   });
 
