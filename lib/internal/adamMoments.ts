@@ -59,14 +59,19 @@ export function adamStep(
   const t = count + 1;
   const correction1 = 1 - float32Power(beta1, t);
   const correction2 = 1 - float32Power(beta2, t);
-  const mu = mapParams(grads, (g, name) => tf.add(tf.mul(paramAt(moments.mu, name, fn), beta1), tf.mul(g, 1 - beta1)));
-  const nu = mapParams(grads, (g, name) =>
-    tf.add(tf.mul(paramAt(moments.nu, name, fn), beta2), tf.mul(tf.square(g), 1 - beta2)),
-  );
-  const direction = mapParams(grads, (_g, name) => {
-    const mHat = tf.div(paramAt(mu, name, fn), correction1);
-    const vHat = tf.div(paramAt(nu, name, fn), correction2);
-    return tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon));
-  });
+  const mu: Record<string, tf.Tensor> = {};
+  const nu: Record<string, tf.Tensor> = {};
+  const direction: Record<string, tf.Tensor> = {};
+  // One parameter at a time, each in its own tidy: the step's intermediates never exist for every
+  // parameter at once, so the optimizer's peak memory is a few copies of the parameters, not a dozen.
+  for (const [name, g] of Object.entries(grads)) {
+    [mu[name], nu[name], direction[name]] = tf.tidy(() => {
+      const m = tf.add(tf.mul(paramAt(moments.mu, name, fn), beta1), tf.mul(g, 1 - beta1));
+      const v = tf.add(tf.mul(paramAt(moments.nu, name, fn), beta2), tf.mul(tf.square(g), 1 - beta2));
+      const mHat = tf.div(m, correction1);
+      const vHat = tf.div(v, correction2);
+      return [m, v, tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon))];
+    });
+  }
   return { mu, nu, direction };
 }
