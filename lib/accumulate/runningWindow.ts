@@ -4,8 +4,7 @@ import { ConfigError } from '../errors/ConfigError.js';
 import { NonFiniteGradientError } from '../errors/NonFiniteGradientError.js';
 import { ParamMismatchError } from '../errors/ParamMismatchError.js';
 import type { GradientSample } from '../gradients/types.js';
-import { disposeParams, firstNonFinite, globalNormOf, zipParams } from '../internal/namedTensors.js';
-import { mapParams } from '../internal/tensorMaps.js';
+import { disposeTree, firstNonFinite, globalNormOf, mapParams, zipParams } from '../internal/tensorMaps.js';
 import type { Params } from '../optim/types.js';
 import type { AccumulateConfig } from './accumulate.js';
 import type { AccumulatedGradients } from './types.js';
@@ -39,7 +38,7 @@ export function runningWindow(config: AccumulateConfig): RunningWindow {
   let poisoned = false;
 
   const release = (): void => {
-    if (sum) disposeParams(sum);
+    if (sum) disposeTree(sum);
     lossSum?.dispose();
     sum = undefined;
     lossSum = undefined;
@@ -92,7 +91,7 @@ export function runningWindow(config: AccumulateConfig): RunningWindow {
       ? undefined
       : firstNonFinite(Object.entries(grads).map(([n, g]) => [`accumulated gradient of '${n}'`, g] as const));
     if (bad !== undefined) {
-      disposeParams(grads);
+      disposeTree(grads);
       nonFinite(bad, undefined);
       reset();
       return { ...counts, skipped: true, reason: 'non-finite' };
@@ -135,7 +134,7 @@ export function runningWindow(config: AccumulateConfig): RunningWindow {
         // Replace, then dispose the old sum: holding N sums would defeat the point of accumulating.
         sum = tf.tidy(() => zipParams(previous, sample.grads, tf.add));
         lossSum = tf.tidy(() => tf.add(previousLoss, sample.loss)) as tf.Scalar;
-        disposeParams(previous);
+        disposeTree(previous);
         previousLoss.dispose();
         disposeSample(sample);
         count += sample.count;
@@ -165,7 +164,7 @@ export function runningWindow(config: AccumulateConfig): RunningWindow {
 }
 
 function disposeSample(sample: GradientSample): void {
-  disposeParams(sample.grads);
+  disposeTree(sample.grads);
   sample.loss.dispose();
 }
 

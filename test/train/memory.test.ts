@@ -3,7 +3,7 @@ import { bufferCount, map, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../lib/batch/types.js';
 import { gradientSample } from '../../lib/gradients/gradientSample.js';
-import { disposeParams } from '../../lib/internal/namedTensors.js';
+import { disposeTree } from '../../lib/internal/tensorMaps.js';
 import { sgd } from '../../lib/optim/sgd.js';
 import { train } from '../../lib/train/train.js';
 import { batchData, collect, disposeStep, lazyBatches, mlp, mse, toBatch } from '../support/fixtures.js';
@@ -48,8 +48,8 @@ describe('train: flat memory', () => {
             bufferCount(n),
             map((all) => {
               const sum = tf.tidy(() => Object.fromEntries(Object.keys(all[0]!).map((k) => [k, tf.addN(all.map((g) => g[k]!))])));
-              all.forEach(disposeParams);
-              disposeParams(sum);
+              all.forEach(disposeTree);
+              disposeTree(sum);
             }),
           ),
         );
