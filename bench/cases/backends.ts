@@ -1,6 +1,6 @@
 /**
  * Case 4, backends: the same training step (train(), one update of 8 micro-batches of 32 real digits)
- * on cpu, on wasm with tfjs's own kernels, and on wasm with useFastWasmMatMul(), alternated side by side
+ * on cpu (when `withCpu`), on wasm with tfjs's own kernels, and on wasm with useFastWasmMatMul(), alternated side by side
  * in one process (each contender selects its backend, and turns the override on and off, in untimed
  * hooks around its iterations). Figures: speed-ups as ratios of median milliseconds per update.
  */
@@ -17,19 +17,28 @@ export interface BackendsResult {
   readonly msPerUpdate: Readonly<Record<string, Summary>>;
   /** wasm (tfjs kernels) over wasm + useFastWasmMatMul: the override's speed-up. */
   readonly fastMatMulSpeedup: Summary;
-  /** cpu over wasm + useFastWasmMatMul. */
-  readonly wasmFastOverCpu: Summary;
-  /** cpu over wasm with tfjs's kernels. */
-  readonly wasmOverCpu: Summary;
+  /** cpu over wasm + useFastWasmMatMul; null when cpu was not timed. */
+  readonly wasmFastOverCpu: Summary | null;
+  /** cpu over wasm with tfjs's kernels; null when cpu was not timed. */
+  readonly wasmOverCpu: Summary | null;
 }
 
-export async function backends(examples: Examples, name: ModelName, updates: number, timing: AlternateOptions): Promise<BackendsResult> {
+/**
+ * @param withCpu whether to time the cpu contender too (false for the CNN: seconds per backward pass there)
+ */
+export async function backends(
+  examples: Examples,
+  name: ModelName,
+  updates: number,
+  timing: AlternateOptions,
+  withCpu: boolean,
+): Promise<BackendsResult> {
   const n = 8;
-  const made: tf.LayersModel[] = [];
+  const made: { readonly layers: tf.LayersModel; readonly backend: 'cpu' | 'wasm' }[] = [];
   const contender = async (label: string, backend: 'cpu' | 'wasm', fast: boolean): Promise<Contender> => {
     await tf.setBackend(backend);
     const layers = makeLayers(name); // its weights live on `backend`, and only ever run there
-    made.push(layers);
+    made.push({ layers, backend });
     const model = fromLayersModel(layers);
     let restore: (() => void) | undefined;
     return {
@@ -47,22 +56,22 @@ export async function backends(examples: Examples, name: ModelName, updates: num
   };
   try {
     const contenders = [
-      await contender('cpu', 'cpu', false),
       await contender('wasm', 'wasm', false),
       await contender('wasm + useFastWasmMatMul', 'wasm', true),
+      ...(withCpu ? [await contender('cpu', 'cpu', false)] : []),
     ];
-    const [cpu, wasm, fast] = await alternate(contenders, timing);
+    const [wasm, fast, cpu] = await alternate(contenders, timing);
     const perUpdate = (xs: ReadonlyArray<number>) => summarize(xs.map((x) => x / updates));
     return {
       model: name,
-      msPerUpdate: Object.fromEntries([cpu!, wasm!, fast!].map((t) => [t.name, perUpdate(t.roundMedians)])),
+      msPerUpdate: Object.fromEntries([wasm!, fast!, ...(cpu ? [cpu] : [])].map((t) => [t.name, perUpdate(t.roundMedians)])),
       fastMatMulSpeedup: ratio(wasm!, fast!),
-      wasmFastOverCpu: ratio(cpu!, fast!),
-      wasmOverCpu: ratio(cpu!, wasm!),
+      wasmFastOverCpu: cpu ? ratio(cpu, fast!) : null,
+      wasmOverCpu: cpu ? ratio(cpu, wasm!) : null,
     };
   } finally {
-    for (const layers of made) {
-      await tf.setBackend(layers === made[0] ? 'cpu' : 'wasm');
+    for (const { layers, backend } of made) {
+      await tf.setBackend(backend);
       layers.dispose();
     }
   }
