@@ -2,8 +2,10 @@
  * Adam's moment estimates and direction, shared by `adam` and `adamw`. Owned by lib/optim.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Params } from '../optim/types.js';
-import { mapParams, paramAt } from './tensorMaps.js';
+import type { AdamState } from '../optim/adam.js';
+import type { GradientTransformation, LearningRate, Params } from '../optim/types.js';
+import { learningRateAt } from './learningRate.js';
+import { checkSameParams, mapParams, paramAt, tidyTree } from './tensorMaps.js';
 
 /** The tensors of Adam's state: first (`mu`) and second (`nu`) moment estimates, one per parameter. */
 export interface AdamMoments {
@@ -74,4 +76,36 @@ export function adamStep(
     });
   }
   return { mu, nu, direction };
+}
+
+/**
+ * The transform behind `adam` (`weightDecay` 0) and `adamw`: update = −lr · (m̂ / (√v̂ + ε) + wd · p).
+ * With no decay the `wd · p` term is not computed at all, so `adam` stays bit-identical to tf.train.adam.
+ *
+ * @param name the public function, for error messages (`adam`, `adamw`)
+ */
+export function adamTransform(
+  name: string,
+  learningRate: LearningRate,
+  hyper: AdamHyper,
+  weightDecay: number,
+): GradientTransformation<AdamState> {
+  const fn = `${name}.update`;
+  return {
+    init: (params) => tidyTree(() => ({ count: 0, ...zeroMoments(params) })),
+    update: (grads, state, params) => {
+      checkSameParams(fn, grads, params);
+      checkSameParams(fn, state.mu, params, 'first moment');
+      checkSameParams(fn, state.nu, params, 'second moment');
+      const lr = learningRateAt(name, learningRate, state.count);
+      return tidyTree(() => {
+        const { mu, nu, direction } = adamStep(fn, grads, state, state.count, hyper);
+        const updates = mapParams(direction, (d, p) =>
+          tf.mul(weightDecay === 0 ? d : tf.add(d, tf.mul(paramAt(params, p, fn), weightDecay)), -lr),
+        );
+        return [updates, { count: state.count + 1, mu, nu }] as const;
+      });
+    },
+    learningRate: (state) => learningRateAt(name, learningRate, state.count),
+  };
 }

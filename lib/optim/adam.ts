@@ -1,11 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { ConfigError } from '../errors/ConfigError.js';
-import { adamStep, zeroMoments } from '../internal/adamMoments.js';
-import { learningRateAt, learningRateOption } from '../internal/learningRate.js';
+import { adamTransform } from '../internal/adamMoments.js';
+import { learningRateOption } from '../internal/learningRate.js';
 import { optionsObject } from '../internal/options.js';
-import { checkSameParams, mapParams, tidyTree } from '../internal/tensorMaps.js';
 import { getOrThrow, nonNegative, unitInterval, withDefault } from '../internal/validate.js';
 import type { GradientTransformation, LearningRate, Params } from './types.js';
 
@@ -71,19 +69,5 @@ const validate = (options: unknown) =>
  */
 export function adam(options: AdamOptions): GradientTransformation<AdamState> {
   const { learningRate, ...hyper } = getOrThrow(validate(options));
-  const fn = `${FN}.update`;
-  return {
-    init: (params) => tidyTree(() => ({ count: 0, ...zeroMoments(params) })),
-    update: (grads, state, params) => {
-      checkSameParams(fn, grads, params);
-      checkSameParams(fn, state.mu, params, 'first moment');
-      checkSameParams(fn, state.nu, params, 'second moment');
-      const lr = learningRateAt(FN, learningRate, state.count);
-      return tidyTree(() => {
-        const { mu, nu, direction } = adamStep(fn, grads, state, state.count, hyper);
-        return [mapParams(direction, (d) => tf.mul(d, -lr)), { count: state.count + 1, mu, nu }] as const;
-      });
-    },
-    learningRate: (state) => learningRateAt(FN, learningRate, state.count),
-  };
+  return adamTransform(FN, learningRate, hyper, 0);
 }

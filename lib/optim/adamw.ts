@@ -1,11 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { ConfigError } from '../errors/ConfigError.js';
-import { adamStep, zeroMoments } from '../internal/adamMoments.js';
-import { learningRateAt, learningRateOption } from '../internal/learningRate.js';
+import { adamTransform } from '../internal/adamMoments.js';
+import { learningRateOption } from '../internal/learningRate.js';
 import { optionsObject } from '../internal/options.js';
-import { checkSameParams, mapParams, paramAt, tidyTree } from '../internal/tensorMaps.js';
 import { getOrThrow, nonNegative, unitInterval, withDefault } from '../internal/validate.js';
 import type { AdamOptions, AdamState } from './adam.js';
 import type { GradientTransformation } from './types.js';
@@ -57,22 +55,5 @@ const validate = (options: unknown) =>
  */
 export function adamw(options: AdamwOptions): GradientTransformation<AdamState> {
   const { learningRate, weightDecay, ...hyper } = getOrThrow(validate(options));
-  const fn = `${FN}.update`;
-  return {
-    init: (params) => tidyTree(() => ({ count: 0, ...zeroMoments(params) })),
-    update: (grads, state, params) => {
-      checkSameParams(fn, grads, params);
-      checkSameParams(fn, state.mu, params, 'first moment');
-      checkSameParams(fn, state.nu, params, 'second moment');
-      const lr = learningRateAt(FN, learningRate, state.count);
-      return tidyTree(() => {
-        const { mu, nu, direction } = adamStep(fn, grads, state, state.count, hyper);
-        const updates = mapParams(direction, (d, name) =>
-          tf.mul(tf.add(d, tf.mul(paramAt(params, name, fn), weightDecay)), -lr),
-        );
-        return [updates, { count: state.count + 1, mu, nu }] as const;
-      });
-    },
-    learningRate: (state) => learningRateAt(FN, learningRate, state.count),
-  };
+  return adamTransform(FN, learningRate, hyper, weightDecay);
 }
