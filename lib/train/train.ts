@@ -68,11 +68,11 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
     skippedMicroBatches: 0,
     skippedUpdates: 0,
   };
-  // Who owns the current params and optimizer state. Train disposes only what it made and has not
-  // handed out for good: the caller's tensors (model.params, initialState) are never disposed.
-  let ownsParams = false;
-  let ownsOptimizerState = config.initialState === undefined;
+  // Ownership of the current params and optimizer state follows from two facts. Once a step has been
+  // emitted they are train's, lent to the subscriber until the next step. Before, the params are the
+  // caller's (model.params or initialState), and so is the optimizer state unless train made it by `init`.
   let emitted = false;
+  const ownsInitialOptimizerState = config.initialState === undefined;
   let skippedUpdatesSinceStep = 0;
 
   const update = (window: AccumulatedGradients): ReadonlyArray<TrainStep<S>> => {
@@ -104,11 +104,9 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
       disposeTree(window.grads);
     }
     // The previous step's tensors were lent to the subscriber until this step: free them now.
-    if (ownsParams) disposeTree(state.params);
-    if (ownsOptimizerState) disposeTree(state.optimizerState);
+    if (emitted) disposeTree(state.params);
+    if (emitted || ownsInitialOptimizerState) disposeTree(state.optimizerState);
     state = next;
-    ownsParams = true;
-    ownsOptimizerState = true;
     emitted = true;
     const step: TrainStep<S> = {
       step: state.step,
@@ -129,9 +127,7 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
   const release = (): void => {
     // Whatever train made but never emitted (the optimizer state of a run with no update) is freed;
     // what it emitted last now belongs to the caller.
-    if (!emitted && ownsOptimizerState) disposeTree(state.optimizerState);
-    ownsParams = false;
-    ownsOptimizerState = false;
+    if (!emitted && ownsInitialOptimizerState) disposeTree(state.optimizerState);
   };
 
   return batches.pipe(

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { from, Subject, take } from 'rxjs';
+import { EMPTY, from, Subject, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { BatchError } from '../../lib/errors/BatchError.js';
 import { ConfigError } from '../../lib/errors/ConfigError.js';
@@ -318,6 +318,22 @@ describe('train: errors from the optimizer', () => {
 });
 
 describe('train: ownership and leaks', () => {
+  it('frees the optimizer state it made when no update happens, and never touches an initialState', async () => {
+    const model = linear(D, K);
+    const options = { model, loss: mse, optimizer: adam({ learningRate: 0.01 }), accumulationSteps: 3 } as const;
+    const before = tf.memory().numTensors;
+    expect(await collect(EMPTY.pipe(train(options)))).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+    const [first] = await collect(microBatchesOf(3).pipe(train(options)));
+    const owned = tf.memory().numTensors;
+    expect(await collect(EMPTY.pipe(train({ ...options, initialState: first!.state })))).toEqual([]);
+    expect(tf.memory().numTensors).toBe(owned);
+    expect(first!.params['w']!.isDisposed).toBe(false);
+    disposeStep(first);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(Object.values(model.params));
+  });
+
   it('keeps the tensor count flat across hundreds of updates', async () => {
     const model = linear(D, K);
     const counts: number[] = [];
