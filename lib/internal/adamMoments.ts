@@ -2,10 +2,13 @@
  * Adam's moment estimates and direction, shared by `adam` and `adamw`. Owned by lib/optim.
  */
 import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import type { AdamState } from '../optim/adam.js';
 import type { GradientTransformation, LearningRate, Params } from '../optim/types.js';
-import { learningRateAt } from './learningRate.js';
+import { learningRateAt, learningRateOption } from './learningRate.js';
 import { checkSameParams, mapParams, paramAt, tidyTree } from './tensorMaps.js';
+import { nonNegative, unitInterval, withDefault } from './validate.js';
 
 /** The tensors of Adam's state: first (`mu`) and second (`nu`) moment estimates, one per parameter. */
 export interface AdamMoments {
@@ -109,3 +112,16 @@ export function adamTransform(
     learningRate: (state) => learningRateAt(name, learningRate, state.count),
   };
 }
+
+/**
+ * The options `adam` and `adamw` share, validated for the public function `fn`: the learning rate, the betas
+ * (defaults 0.9 and 0.999) and epsilon (default 1e-8). Data-last, to extend with `E.bind`.
+ */
+export const adamOptions = (fn: string, o: Readonly<Record<string, unknown>>) =>
+  pipe(
+    E.Do,
+    E.bind('learningRate', () => learningRateOption(fn)(o['learningRate'])),
+    E.bind('beta1', () => withDefault(unitInterval(fn, 'beta1'), 0.9)(o['beta1'])),
+    E.bind('beta2', () => withDefault(unitInterval(fn, 'beta2'), 0.999)(o['beta2'])),
+    E.bind('epsilon', () => withDefault(nonNegative(fn, 'epsilon'), 1e-8)(o['epsilon'])),
+  );

@@ -1,10 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { ConfigError } from '../errors/ConfigError.js';
-import { adamTransform } from '../internal/adamMoments.js';
-import { learningRateOption } from '../internal/learningRate.js';
+import { adamOptions, adamTransform } from '../internal/adamMoments.js';
 import { optionsObject } from '../internal/options.js';
-import { getOrThrow, nonNegative, unitInterval, withDefault } from '../internal/validate.js';
+import { getOrThrow } from '../internal/validate.js';
 import type { GradientTransformation, LearningRate, Params } from './types.js';
 
 /** Options of {@link adam}. */
@@ -33,15 +32,7 @@ const FN = 'adam';
 const validate = (options: unknown) =>
   pipe(
     optionsObject(FN, ['learningRate', 'beta1', 'beta2', 'epsilon'])(options),
-    E.chain((o) =>
-      pipe(
-        E.Do,
-        E.bind('learningRate', () => learningRateOption(FN)(o['learningRate'])),
-        E.bind('beta1', () => withDefault(unitInterval(FN, 'beta1'), 0.9)(o['beta1'])),
-        E.bind('beta2', () => withDefault(unitInterval(FN, 'beta2'), 0.999)(o['beta2'])),
-        E.bind('epsilon', () => withDefault(nonNegative(FN, 'epsilon'), 1e-8)(o['epsilon'])),
-      ),
-    ),
+    E.chain((o) => adamOptions(FN, o)),
   ) satisfies E.Either<ConfigError, unknown>;
 
 /**
