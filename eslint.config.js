@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'docs/api/**', 'node_modules/**', 'runs/**', 'bench/results.json'] },
+  { ignores: ['dist/**', 'app/dist/**', 'app/runs/**', 'docs/api/**', 'node_modules/**', 'runs/**', 'bench/results.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,12 +3,13 @@ import { defineConfig } from 'vitest/config';
 
 // Every numeric test runs once per backend: a vitest project per backend, each with a setup file that
 // selects it. End-to-end tests (they spawn the CLI, which picks its own backend) run once, under `cpu`.
-const e2e = 'test/e2e/**/*.test.ts';
+const e2e = 'app/test/e2e/**/*.test.ts';
+const tests = ['test/**/*.test.ts', 'app/test/**/*.test.ts'];
 
 export default defineConfig({
   resolve: {
-    // Examples import the package by name, as a user would; tests run them against the sources.
-    alias: { gradstream: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+    // Examples and the app import the package by name, as a user would; tests run them against the sources.
+    alias: [{ find: /^gradstream$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) }],
   },
   test: {
     testTimeout: 60_000,
@@ -21,7 +22,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'cpu',
-          include: ['test/**/*.test.ts'],
+          include: tests,
           exclude: ['test/wasm-only/**'],
           setupFiles: ['test/support/backend-cpu.ts'],
         },
@@ -30,7 +31,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'wasm',
-          include: ['test/**/*.test.ts'],
+          include: tests,
           exclude: [e2e, 'test/cpu-only/**'],
           setupFiles: ['test/support/backend-wasm.ts'],
         },

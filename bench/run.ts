@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { useFastWasmMatMul } from '../lib/backends/useFastWasmMatMul.js';
 import { useWasmConvGradients } from '../lib/backends/useWasmConvGradients.js';
-import { loadMnist } from '../lib/data/loadMnist.js';
+import { loadMnist } from '../app/src/data/loadMnist.js';
 import { trainTestSplit } from '../lib/data/trainTestSplit.js';
 import type { AlternateOptions } from './internal/alternate.js';
 import { MODELS, SEED, type ModelName } from './internal/fixtures.js';

@@ -16,7 +16,7 @@ export { addDecayedWeights } from './optim/addDecayedWeights.js';
 export { scale } from './optim/scale.js';
 export { scaleByLearningRate } from './optim/scaleByLearningRate.js';
 export { chain, type ChainState } from './optim/chain.js';
-export { optimizerFromName, type OptimizerName, type OptimizerState } from './optim/optimizerFromName.js';
+export { optimizerFromName, optimizerNames, type OptimizerName, type OptimizerState } from './optim/optimizerFromName.js';
 export { constant } from './optim/schedules/constant.js';
 export { linearWarmup, type LinearWarmupConfig } from './optim/schedules/linearWarmup.js';
 export { cosineDecay, type CosineDecayConfig } from './optim/schedules/cosineDecay.js';
@@ -38,6 +38,11 @@ export { useFastWasmMatMul } from './backends/useFastWasmMatMul.js';
 export { fastWasmMatMulEnabled } from './backends/fastWasmMatMulEnabled.js';
 export { useWasmConvGradients } from './backends/useWasmConvGradients.js';
 
+// Data: labelled examples in typed arrays, a seeded shuffling source of batches, a train/test split.
+export type { Examples, TrainTestSplit } from './data/types.js';
+export { shuffledBatches, type ShuffledBatchesOptions } from './data/shuffledBatches.js';
+export { trainTestSplit, type SplitOptions } from './data/trainTestSplit.js';
+
 // The stream, in data-flow order: batches, gradient samples, the running sum, the closed loop.
 export type { Batch } from './batch/types.js';
 export { microBatches } from './batch/microBatches.js';
@@ -57,4 +62,5 @@ export type { TrainStep, TrainState } from './train/types.js';
 export type { TrainOptions } from './train/validateTrainOptions.js';
 export { train } from './train/train.js';
 export { metrics, type MetricsOptions } from './monitor/metrics.js';
+export { evaluate, type EvaluateOptions } from './monitor/evaluate.js';
 export type { MetricEvent, UpdateEvent, EvaluationEvent, Evaluation } from './monitor/types.js';

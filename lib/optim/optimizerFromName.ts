@@ -12,7 +12,16 @@ export type OptimizerName = 'sgd' | 'momentum' | 'adam' | 'adamw' | 'rmsprop' | 
 /** The state of any optimizer {@link optimizerFromName} makes. */
 export type OptimizerState = SgdState | AdamState | RmspropState | AdagradState;
 
-const names: ReadonlyArray<OptimizerName> = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad'];
+/**
+ * Every name {@link optimizerFromName} knows, in a stable order: for command lines and forms that offer a
+ * choice of optimizer, so that they offer all of them.
+ *
+ * ## Example
+ * ```ts
+ * optimizerNames; // ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad']
+ * ```
+ */
+export const optimizerNames: ReadonlyArray<OptimizerName> = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad'];
 
 /**
  * The optimizer called `name`, made with `options`: for command lines and config files, where the
@@ -39,7 +48,7 @@ export function optimizerFromName(
   name: string,
   options: Readonly<Record<string, unknown>>,
 ): GradientTransformation<OptimizerState> {
-  const known = getOrThrow(oneOf('optimizerFromName', 'name', names)(name));
+  const known = getOrThrow(oneOf('optimizerFromName', 'name', optimizerNames)(name));
   // The constructors validate `options` at run time; the casts only hand them over.
   switch (known) {
     case 'sgd':

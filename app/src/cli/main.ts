@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The `gradstream` executable: parse, dispatch, exit. Everything it does lives in the app's functions.
+import * as E from 'fp-ts/lib/Either.js';
+import { CliError } from './CliError.js';
+import { parseCommandLine } from './parseCommandLine.js';
+import { runTrain } from './runTrain.js';
+import { runVerify } from './runVerify.js';
+
+const parsed = parseCommandLine(process.argv.slice(2));
+if (E.isLeft(parsed)) {
+  const stop = parsed.left;
+  if (stop instanceof CliError) {
+    process.stderr.write(`${stop.message}\n`);
+    process.exitCode = stop.exitCode;
+  } else {
+    process.stdout.write(stop.text);
+  }
+} else if (parsed.right.command === 'train') {
+  process.exitCode = await runTrain(parsed.right);
+} else {
+  process.exitCode = await runVerify(parsed.right);
+}

@@ -1,0 +1,158 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {
+  Subject,
+  asyncScheduler,
+  concatMap,
+  connectable,
+  fromEvent,
+  range,
+  take,
+  takeUntil,
+  tap,
+  type Observable,
+  type SchedulerLike,
+} from 'rxjs';
+import {
+  chain,
+  clipByGlobalNorm,
+  evaluate,
+  fromLayersModel,
+  linearWarmup,
+  losses,
+  metrics,
+  optimizerFromName,
+  shuffledBatches,
+  train,
+  trainTestSplit,
+  type GradientTransformation,
+  type MetricEvent,
+  type TrainStep,
+} from 'gradstream';
+import { loadMnist } from '../data/loadMnist.js';
+import { mnistCnn } from '../models/mnistCnn.js';
+import { mnistMlp } from '../models/mnistMlp.js';
+import { plainLines } from '../monitor/plainLines.js';
+import { progressBar } from '../monitor/progressBar.js';
+import { writeJsonl } from '../monitor/writeJsonl.js';
+import { writeLossChart } from '../monitor/writeLossChart.js';
+import { writeSummary, type Summary } from '../monitor/writeSummary.js';
+import { selectBackend } from './selectBackend.js';
+import type { TrainConfig } from './types.js';
+
+/** The edges {@link runTrain} touches, replaceable in tests. */
+export interface TrainIo {
+  /** Where progress goes: a bar if it is a terminal, plain lines otherwise. Default `process.stdout`. */
+  readonly stdout?: NodeJS.WriteStream | (NodeJS.WritableStream & { isTTY?: boolean });
+  /** Where errors go. Default `process.stderr`. */
+  readonly stderr?: NodeJS.WritableStream;
+  /** Emits to stop the run cleanly. Default: the first SIGINT (Ctrl-C); a second one kills as usual. */
+  readonly interrupt?: Observable<unknown>;
+  /** Schedules the batches; the event loop must run between them for `interrupt` to be heard. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+  /** Selects the backend. Default {@link selectBackend}. */
+  readonly selectBackend?: (name: TrainConfig['backend']) => Promise<void>;
+}
+
+const optimizerOf = (config: TrainConfig): GradientTransformation<unknown> => {
+  const learningRate =
+    config.warmup > 0 ? linearWarmup({ peak: config.learningRate, warmupSteps: config.warmup }) : config.learningRate;
+  const base = optimizerFromName(config.optimizer, { learningRate }) as GradientTransformation<unknown>;
+  return config.clip === null ? base : (chain(clipByGlobalNorm(config.clip), base) as GradientTransformation<unknown>);
+};
+
+/** Updates in a run: windows of `accumulate` micro-batches over every epoch's micro-batches, the last one partial. */
+const totalUpdates = (c: TrainConfig): number => Math.ceil((c.epochs * Math.ceil(c.trainSize / c.microBatch)) / c.accumulate);
+
+/**
+ * `gradstream train`: trains the digit classifier of `config` and writes its run folder. The whole run
+ * is one pipeline,
+ *
+ *     epochs of shuffled micro-batches → takeUntil(Ctrl-C) → train() → metrics() → one shared stream
+ *
+ * and every consumer subscribes to that shared stream before it starts (`connectable`): the progress
+ * bar or plain lines, `metrics.jsonl`, `summary.json`, `loss.svg`. Ctrl-C completes the batch source,
+ * so train applies the partial window and completes, metrics evaluates the last parameters, and every
+ * file is flushed and closed; the summary records `interrupted: true`.
+ *
+ * ## Example
+ * ```ts
+ * const code = await runTrain(config); // 0 on success, 1 if the run failed
+ * ```
+ *
+ * @param config the checked configuration from {@link parseCommandLine}
+ * @param io the process's edges (output streams, interruption, scheduler, backend)
+ * @returns the exit code: 0 when the run completes or is interrupted cleanly, 1 when it fails
+ */
+export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const interrupt = io.interrupt ?? fromEvent(process, 'SIGINT').pipe(take(1));
+  let interrupted = false;
+
+  try {
+    await (io.selectBackend ?? selectBackend)(config.backend);
+    const { train: trainSet, test } = trainTestSplit(loadMnist(), config);
+    const inputShape = config.model === 'cnn' ? [28, 28, 1] : [784];
+    const layersModel = config.model === 'cnn' ? mnistCnn({ seed: config.seed }) : mnistMlp({ seed: config.seed });
+    const model = fromLayersModel(layersModel);
+    const loss = losses.softmaxCrossEntropy;
+    mkdirSync(config.out, { recursive: true });
+
+    let last: TrainStep | undefined;
+    const events = connectable<MetricEvent>(
+      range(0, config.epochs).pipe(
+        concatMap((epoch) =>
+          shuffledBatches({
+            examples: trainSet,
+            batchSize: config.microBatch,
+            seed: config.seed,
+            epoch,
+            inputShape,
+            scheduler: io.scheduler ?? asyncScheduler,
+          }),
+        ),
+        takeUntil(interrupt.pipe(tap(() => (interrupted = true)))),
+        train({ model, loss, optimizer: optimizerOf(config), accumulationSteps: config.accumulate }),
+        tap((step) => (last = step)),
+        metrics({ examplesPerEpoch: config.trainSize, evaluate: evaluate({ model, loss, examples: test, inputShape }) }),
+      ),
+      { connector: () => new Subject<MetricEvent>(), resetOnDisconnect: false },
+    );
+
+    const files = Promise.all([
+      writeJsonl(events, join(config.out, 'metrics.jsonl')),
+      writeSummary(events, { path: join(config.out, 'summary.json'), config, interrupted: () => interrupted }),
+      writeLossChart(events, join(config.out, 'loss.svg')),
+    ]);
+    if (!config.quiet) {
+      if (stdout.isTTY) progressBar(events, { totalUpdates: totalUpdates(config), epochs: config.epochs, stream: stdout });
+      else plainLines(events, { totalUpdates: totalUpdates(config), write: (line) => stdout.write(`${line}\n`) });
+    }
+    events.connect();
+
+    try {
+      const [, summary] = await files;
+      if (!config.quiet) stdout.write(`${finalLine(summary, config.out)}\n`);
+      return 0;
+    } finally {
+      // The last step's parameters and optimizer state are ours once the stream has ended.
+      if (last !== undefined) tf.dispose([last.params, last.state.optimizerState as tf.TensorContainer]);
+      layersModel.dispose();
+    }
+  } catch (error) {
+    stderr.write(`gradstream train: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+const finalLine = (s: Summary<TrainConfig>, out: string): string =>
+  [
+    s.interrupted ? 'interrupted' : 'done',
+    `${s.updates} updates`,
+    s.finalTestAccuracy === null ? 'no evaluation' : `test accuracy ${(s.finalTestAccuracy * 100).toFixed(2)}%`,
+    `${(s.wallTimeMs / 1000).toFixed(1)} s`,
+    `${Math.round(s.examplesPerSecond)} ex/s`,
+    `files in ${out}`,
+  ].join(' | ');

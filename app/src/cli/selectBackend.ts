@@ -1,0 +1,32 @@
+import * as tf from '@tensorflow/tfjs';
+import { useFastWasmMatMul, useWasmConvGradients } from 'gradstream';
+import type { BackendName } from './types.js';
+
+/**
+ * Makes `name` the TensorFlow.js backend, loading the wasm backend on demand, and on wasm installs the
+ * faster matrix-multiply kernels ({@link useFastWasmMatMul}) and the filter gradient of Conv2D
+ * ({@link useWasmConvGradients}). An edge of the program: it changes
+ * TensorFlow.js's global state.
+ *
+ * ## Example
+ * ```ts
+ * await selectBackend('wasm');
+ * tf.getBackend(); // 'wasm'
+ * ```
+ *
+ * @param name `wasm` or `cpu`
+ * @returns a Promise resolved once the backend is ready
+ * @throws Error when the backend cannot be initialised
+ */
+export async function selectBackend(name: BackendName): Promise<void> {
+  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (tf.getBackend() !== name && !(await tf.setBackend(name))) {
+    throw new Error(`gradstream: the ${name} backend failed to initialise`);
+  }
+  await tf.ready();
+  if (name === 'wasm') {
+    useFastWasmMatMul();
+    // tfjs-backend-wasm 4.22 cannot train a Conv2D layer without it (tfjs issue 8474).
+    useWasmConvGradients();
+  }
+}

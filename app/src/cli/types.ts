@@ -1,0 +1,54 @@
+import type { OptimizerName } from 'gradstream';
+/** The models the `gradstream` command can train. */
+export type ModelName = 'mlp' | 'cnn';
+/** The backends the `gradstream` command can run on. */
+export type BackendName = 'wasm' | 'cpu';
+
+/** The checked configuration of `gradstream train`: plain data, recorded whole in `summary.json`. */
+export interface TrainConfig {
+  readonly command: 'train';
+  /** `mlp` (784-128-10) or `cnn` (a small conv net). */
+  readonly model: ModelName;
+  /** Examples per micro-batch. */
+  readonly microBatch: number;
+  /** Micro-batches accumulated per update (the global batch is `microBatch × accumulate`). */
+  readonly accumulate: number;
+  readonly optimizer: OptimizerName;
+  /** Peak learning rate. */
+  readonly learningRate: number;
+  /** Updates of linear warm-up from 0 to `learningRate` (0: none). */
+  readonly warmup: number;
+  /** Clip the accumulated gradient to this global norm, or `null` for no clipping. */
+  readonly clip: number | null;
+  readonly epochs: number;
+  readonly backend: BackendName;
+  /** Seed of the split, the shuffles and the initial weights. */
+  readonly seed: number;
+  readonly trainSize: number;
+  readonly testSize: number;
+  /** The run folder. */
+  readonly out: string;
+  /** Print nothing but errors. */
+  readonly quiet: boolean;
+}
+
+/** The checked configuration of `gradstream verify`. */
+export interface VerifyConfig {
+  readonly command: 'verify';
+  readonly model: ModelName;
+  readonly microBatch: number;
+  readonly accumulate: number;
+  readonly backend: BackendName;
+  readonly seed: number;
+  /** Largest accepted relative difference between the accumulated and the full-batch update, per parameter. */
+  readonly tolerance: number;
+}
+
+/** A parsed command: what to run, with its checked configuration. */
+export type CliCommand = TrainConfig | VerifyConfig;
+
+/** Help was asked for (`--help`): print `text` to stdout and exit with 0. */
+export interface CliHelp {
+  readonly kind: 'help';
+  readonly text: string;
+}

@@ -1,0 +1,128 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { NEVER, Subject } from 'rxjs';
+import { runTrain, type TrainIo } from '../../src/cli/runTrain.js';
+import type { TrainConfig } from '../../src/cli/types.js';
+import type { MetricEvent } from 'gradstream';
+import { parseXml } from '../support/xml.js';
+
+const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig => ({
+  command: 'train',
+  model: 'mlp',
+  microBatch: 16,
+  accumulate: 2,
+  optimizer: 'adam',
+  learningRate: 0.01,
+  warmup: 2,
+  clip: 1,
+  epochs: 2,
+  backend: tf.getBackend() as TrainConfig['backend'],
+  seed: 5,
+  trainSize: 64,
+  testSize: 32,
+  out,
+  quiet: false,
+  ...overrides,
+});
+
+const lines = (onLine: (line: string) => void = () => undefined): { stream: Writable; text: () => string } => {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      chunk.toString().split('\n').filter(Boolean).forEach(onLine);
+      done();
+    },
+  });
+  return { stream, text: () => text };
+};
+
+const io = (overrides: Partial<TrainIo> = {}): TrainIo => ({
+  stdout: lines().stream,
+  stderr: lines().stream,
+  interrupt: NEVER,
+  selectBackend: async () => undefined, // the vitest project has chosen the backend
+  ...overrides,
+});
+
+const readEvents = (out: string): MetricEvent[] =>
+  readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as MetricEvent);
+
+const withoutTimes = (events: ReadonlyArray<MetricEvent>) =>
+  events.map((e) =>
+    e.kind === 'update' ? [e.kind, e.update, e.epoch, e.examplesSeen, e.loss, e.gradNorm, e.learningRate] : [e.kind, e.update, e.testLoss, e.testAccuracy],
+  );
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'gs-run-'));
+
+describe('runTrain', () => {
+  it('trains, and writes metrics.jsonl, summary.json and loss.svg to the run folder', async () => {
+    const out = tempDir();
+    const stdout = lines();
+    expect(await runTrain(tiny(out), io({ stdout: stdout.stream }))).toBe(0);
+
+    // 64 examples in micro-batches of 16, windows of 2: 2 updates per epoch, an evaluation after each
+    const events = readEvents(out);
+    expect(events.map((e) => `${e.kind[0]}${e.update}`)).toEqual(['u1', 'u2', 'e2', 'u3', 'u4', 'e4']);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
+    expect(summary).toMatchObject({ config: tiny(out), interrupted: false, updates: 4, examplesSeen: 128 });
+    expect(summary['finalTestAccuracy']).toBeTypeOf('number');
+    expect(parseXml(readFileSync(join(out, 'loss.svg'), 'utf8')).name).toBe('svg');
+    expect(stdout.text()).toMatch(/^done \| 4 updates \| test accuracy [\d.]+% \|/m);
+  });
+
+  it('gives bit-identical losses and accuracies for the same seed', async () => {
+    const [a, b] = [tempDir(), tempDir()];
+    await runTrain(tiny(a), io());
+    await runTrain(tiny(b), io());
+    expect(withoutTimes(readEvents(a))).toEqual(withoutTimes(readEvents(b)));
+  });
+
+  it('leaves no tensor behind', async () => {
+    const before = tf.memory().numTensors;
+    await runTrain(tiny(tempDir()), io());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('trains the cnn on [b, 28, 28, 1] digits, leaving no tensor behind', async () => {
+    const out = tempDir();
+    const before = tf.memory().numTensors;
+    const config = tiny(out, { model: 'cnn', trainSize: 16, testSize: 8, microBatch: 8, epochs: 1 });
+    expect(await runTrain(config, io())).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(readEvents(out).map((e) => e.kind)).toEqual(['update', 'evaluation']);
+  });
+
+  it('stops cleanly when interrupted: files closed, last parameters evaluated, summary says so', async () => {
+    const out = tempDir();
+    const interrupt = new Subject<void>();
+    const stdout = lines((line) => line.startsWith('update 1/') && interrupt.next());
+    const before = tf.memory().numTensors;
+    expect(await runTrain(tiny(out, { epochs: 50 }), io({ stdout: stdout.stream, interrupt }))).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
+    expect(summary).toMatchObject({ interrupted: true });
+    expect(summary['updates']).toBeLessThan(100);
+    expect(readEvents(out).at(-1)?.kind).toBe('evaluation');
+    expect(stdout.text()).toMatch(/^interrupted \|/m);
+  });
+
+  it('prints nothing with quiet', async () => {
+    const stdout = lines();
+    await runTrain(tiny(tempDir(), { quiet: true, epochs: 1 }), io({ stdout: stdout.stream }));
+    expect(stdout.text()).toBe('');
+  });
+
+  it('reports a failure in one line on stderr and returns exit code 1', async () => {
+    const stderr = lines();
+    expect(await runTrain(tiny(tempDir(), { trainSize: 0 }), io({ stderr: stderr.stream }))).toBe(1);
+    expect(stderr.text()).toBe('gradstream train: trainTestSplit: trainSize must be an integer >= 1, got 0\n');
+  });
+});
