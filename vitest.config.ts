@@ -2,8 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Every numeric test runs once per backend: a vitest project per backend, each with a setup file that
-// selects it. End-to-end tests (they spawn the CLI, which picks its own backend) run once, under `cpu`.
+// selects it. End-to-end tests (they spawn the CLI, which picks its own backend) and the browser test (it
+// trains on every backend inside Chromium) run once, under `cpu`.
 const e2e = 'app/test/e2e/**/*.test.ts';
+const browser = 'test/browser/**/*.test.ts';
 const tests = ['test/**/*.test.ts', 'app/test/**/*.test.ts'];
 
 export default defineConfig({
@@ -32,7 +34,7 @@ export default defineConfig({
         test: {
           name: 'wasm',
           include: tests,
-          exclude: [e2e, 'test/cpu-only/**'],
+          exclude: [e2e, browser, 'test/cpu-only/**'],
           setupFiles: ['test/support/backend-wasm.ts'],
         },
       },
