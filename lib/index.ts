@@ -50,10 +50,14 @@ export type { Model, Loss } from './models/types.js';
 export { fromLayersModel, type LayersModelAdapter } from './models/fromLayersModel.js';
 export { writeParams } from './models/writeParams.js';
 /**
- * The built-in losses, each a {@link Loss} that returns one value per example: `losses.softmaxCrossEntropy`,
- * `losses.sigmoidCrossEntropy` and `losses.meanSquaredError`. Pass one as the `loss` option of {@link train}.
+ * The built-in losses, each a {@link Loss} that returns one value per example: on logits
+ * `losses.softmaxCrossEntropy` and `losses.sigmoidCrossEntropy`; on probabilities, as Keras and tfjs models
+ * ending in `softmax` / `sigmoid` are compiled, `losses.categoricalCrossentropy`,
+ * `losses.sparseCategoricalCrossentropy` and `losses.binaryCrossentropy`; and `losses.meanSquaredError`.
+ * Pass one as the `loss` option of {@link train}, or find one by its Keras name with {@link lossFromName}.
  */
 export * as losses from './models/losses/index.js';
+export { lossFromName, type KerasLossName } from './models/lossFromName.js';
 export type { GradientSample } from './gradients/types.js';
 export { gradientSample } from './gradients/gradientSample.js';
 export type { AccumulatedGradients, AppliedWindow, SkippedWindow } from './accumulate/types.js';
@@ -64,3 +68,8 @@ export { train } from './train/train.js';
 export { metrics, type MetricsOptions } from './monitor/metrics.js';
 export { evaluate, type EvaluateOptions } from './monitor/evaluate.js';
 export type { MetricEvent, UpdateEvent, EvaluationEvent, Evaluation } from './monitor/types.js';
+
+// model.fit's way: accumulation inside tfjs's own fit and fitDataset, by wrapping a tfjs optimizer.
+export { accumulatingOptimizer, type AccumulatingOptimizerOptions } from './fit/accumulatingOptimizer.js';
+export type { AccumulatingOptimizer, AccumulationWindow } from './fit/internal/AccumulatingOptimizer.js';
+export type { EpochEnd } from './fit/internal/validateAccumulatingOptions.js';

@@ -1,0 +1,203 @@
+import * as tf from '@tensorflow/tfjs';
+import { BatchError } from '../../errors/BatchError.js';
+import { ConfigError } from '../../errors/ConfigError.js';
+import { describeValue } from '../../internal/describeValue.js';
+import { getOrThrow } from '../../internal/validate.js';
+import { registerBatchSizeReporter } from './batchSizeReporter.js';
+import { ACCUMULATING, FN, validateAccumulatingOptions, type AccumulatingConfig, type EpochEnd } from './validateAccumulatingOptions.js';
+import { addBatch, checkFits, emptyWindow, namedGradients, windowMean, type NamedGradient, type NamedTensor, type VariableGradients, type WindowState } from './window.js';
+
+/** The prefix of the weights an accumulating optimizer adds to its inner optimizer's in `getWeights`. */
+const PREFIX = 'gradstream.accumulating/';
+const COUNTS = `${PREFIX}counts`;
+const SUM = `${PREFIX}sum/`;
+
+/** The open window of an {@link AccumulatingOptimizer}, as its `window` property shows it. */
+export interface AccumulationWindow {
+  /** Batches added since the last update (0 to steps − 1 between calls). */
+  readonly batches: number;
+  /** The examples they hold: the sum of their reported sizes, or `batches` when no size was reported. */
+  readonly examples: number;
+  /** Σ size·gradient per variable name. Owned by the optimizer: valid until its next `applyGradients`. */
+  readonly sums: Readonly<Record<string, tf.Tensor>>;
+}
+
+/**
+ * A `tf.Optimizer` that accumulates gradients over `steps` batches and applies an inner tfjs optimizer once
+ * per window, with the window's size-weighted mean gradient. Made by {@link accumulatingOptimizer}.
+ *
+ * It owns its running sums and its inner optimizer: `dispose()` frees both.
+ */
+export class AccumulatingOptimizer extends tf.Optimizer {
+  /** The name tfjs serialisation knows this class by (`getClassName()`). */
+  static readonly className = 'AccumulatingOptimizer';
+  /** @internal marks an accumulating optimizer, whatever copy of gradstream made it. */
+  readonly [ACCUMULATING] = true;
+  /** The wrapped optimizer, applied once per window. */
+  readonly inner: tf.Optimizer;
+  /** Batches per update. */
+  readonly steps: number;
+  /** What happens to a window still open at the end of an epoch of `fit` or `fitDataset`. */
+  readonly epochEnd: EpochEnd;
+
+  private state: WindowState = emptyWindow;
+  /** The order tfjs gave the last batch's gradients in: the order the inner optimizer always sees. */
+  private order: ReadonlyArray<string> = [];
+  /** Where the next batch's size comes from: fit's batch logs, or reportBatchSize. */
+  private pendingSize: (() => unknown) | undefined;
+
+  constructor(config: AccumulatingConfig) {
+    super();
+    // fit and fitDataset report each batch's size through a callback tfjs adds by itself once registered.
+    registerBatchSizeReporter();
+    this.inner = config.inner;
+    this.steps = config.steps;
+    this.epochEnd = config.epochEnd;
+  }
+
+  /** Updates applied so far: the inner optimizer's iteration count, which advances once per window. */
+  override get iterations(): number {
+    return this.inner.iterations;
+  }
+
+  /** The open window: how many batches and examples it holds, and its running sums (owned by the optimizer). */
+  get window(): AccumulationWindow {
+    const { batches, examples, sums } = this.state;
+    return { batches, examples, sums };
+  }
+
+  /**
+   * Adds a batch's gradients to the running sums, weighted by its size; every `steps`-th call applies the
+   * inner optimizer once with the window's mean. Called by `minimize` (so by `model.fit` and `fitDataset`).
+   * Keeps none of the given tensors. Throws, changing nothing, when the batch does not fit the window.
+   */
+  override applyGradients(variableGradients: VariableGradients): void {
+    const size = this.takeBatchSize();
+    const grads = namedGradients(variableGradients);
+    const sized = size !== undefined;
+    if (this.state.sized !== undefined && this.state.sized !== sized)
+      throw new BatchError(
+        `${FN}.applyGradients`,
+        `batch ${this.state.batches + 1} of the window ${sized ? 'has' : 'has no'} reported size, unlike the batches before it: report every batch's size (model.fit and fitDataset do) or none`,
+        size,
+      );
+    checkFits(`${FN}.applyGradients`, this.state, grads);
+    const next = addBatch(this.state, grads, size ?? 1, sized);
+    // Free the old sums as soon as the new ones exist: holding both for long would defeat a flat memory.
+    tf.dispose(Object.values(this.state.sums));
+    this.state = next;
+    this.order = grads.map((g) => g.name);
+    if (next.batches >= this.steps) this.applyWindow();
+  }
+
+  /**
+   * Applies the open window now, with the mean over the examples it holds, and starts an empty one.
+   * @returns whether there was a window to apply
+   */
+  flush(): boolean {
+    if (this.state.batches === 0) return false;
+    this.applyWindow();
+    return true;
+  }
+
+  /**
+   * Sets the size of the next batch, for loops that call `minimize` or `applyGradients` themselves
+   * (`model.fit` and `fitDataset` report sizes on their own).
+   * @throws {ConfigError} unless `size` is a positive integer
+   */
+  reportBatchSize(size: number): void {
+    if (!Number.isInteger(size) || size < 1) throw new ConfigError(`${FN}.reportBatchSize`, 'size', size, 'an integer >= 1');
+    this.pendingSize = () => size;
+  }
+
+  /** @internal the next batch's size is `logs.size` once tfjs has set it (fit sets it after onBatchBegin). */
+  followBatchLogs(logs: Readonly<Record<string, unknown>>): void {
+    this.pendingSize = () => logs['size'];
+  }
+
+  /** @internal called at the end of every epoch of fit or fitDataset. */
+  endEpoch(): void {
+    if (this.epochEnd === 'apply') this.flush();
+  }
+
+  /** Frees the running sums and the inner optimizer's variables. */
+  override dispose(): void {
+    tf.dispose(Object.values(this.state.sums));
+    this.state = emptyWindow;
+    this.inner.dispose();
+    super.dispose();
+  }
+
+  /** `steps`, `epochEnd` and the inner optimizer's class name and config (what `model.save` records). */
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      steps: this.steps,
+      epochEnd: this.epochEnd,
+      innerClassName: this.inner.getClassName(),
+      innerConfig: this.inner.getConfig(),
+    };
+  }
+
+  /** Rebuilds an accumulating optimizer from {@link getConfig}'s output, its inner one by its class name. */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const innerName = config['innerClassName'];
+    const entry = typeof innerName === 'string' ? tf.serialization.SerializationMap.getMap().classNameMap[innerName] : undefined;
+    if (entry === undefined) throw new ConfigError(FN, 'innerClassName', innerName, 'the class name of a registered tfjs optimizer');
+    const [innerClass, innerFromConfig] = entry;
+    const inner = innerFromConfig(innerClass, (config['innerConfig'] ?? {}) as tf.serialization.ConfigDict);
+    return new cls(getOrThrow(validateAccumulatingOptions(inner)({ steps: config['steps'], epochEnd: config['epochEnd'] })));
+  }
+
+  /**
+   * The inner optimizer's weights, then the open window: its counts and one sum per variable (named
+   * `gradstream.accumulating/...`), so that `model.save({ includeOptimizer: true })` keeps a window mid-way.
+   * As with tfjs's own optimizers, the counters are new tensors the caller owns; the rest are live.
+   */
+  override async getWeights(): Promise<NamedTensor[]> {
+    const inner = await this.inner.getWeights();
+    const { batches, examples, sized, sums } = this.state;
+    const counts = tf.tensor1d([batches, examples, sized === true ? 1 : 0]);
+    return [...inner, { name: COUNTS, tensor: counts }, ...this.order.flatMap((name) => (sums[name] ? [{ name: `${SUM}${name}`, tensor: sums[name] }] : []))];
+  }
+
+  /** Restores what {@link getWeights} returned: the inner optimizer's weights and the open window (copied). */
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    const ours = weightValues.filter((w) => w.name.startsWith(PREFIX));
+    const inner = weightValues.filter((w) => !w.name.startsWith(PREFIX));
+    const counts = ours.find((w) => w.name === COUNTS);
+    if (counts === undefined) throw new BatchError(`${FN}.setWeights`, `no '${COUNTS}' weight among ${describeValue(ours.map((w) => w.name))}`, weightValues.map((w) => w.name));
+    const [batches = NaN, examples = NaN, sized = NaN] = Array.from(await counts.tensor.data(), Number);
+    if (!Number.isInteger(batches) || batches < 0 || batches >= this.steps || !(examples >= batches))
+      throw new BatchError(`${FN}.setWeights`, `the saved window counts ${describeValue([batches, examples])} do not fit steps ${this.steps}`, [batches, examples]);
+    const saved = ours.filter((w) => w.name.startsWith(SUM));
+    if (inner.length > 0) await this.inner.setWeights(inner);
+    const sums: Record<string, tf.Tensor> = {};
+    for (const w of saved) sums[w.name.slice(SUM.length)] = tf.keep(tf.clone(w.tensor));
+    tf.dispose(Object.values(this.state.sums));
+    this.state = batches === 0 ? emptyWindow : { sums, batches, examples, sized: sized === 1 };
+    if (batches === 0) tf.dispose(Object.values(sums));
+    this.order = Object.keys(sums);
+  }
+
+  private takeBatchSize(): number | undefined {
+    const read = this.pendingSize;
+    this.pendingSize = undefined;
+    if (read === undefined) return undefined;
+    const size = read();
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1)
+      throw new BatchError(`${FN}.applyGradients`, `the batch size fit reported is not an integer >= 1: ${describeValue(size)}`, size);
+    return size;
+  }
+
+  private applyWindow(): void {
+    const window = this.state;
+    tf.tidy(() => this.inner.applyGradients(windowMean(window, this.order) as NamedGradient[] as NamedTensor[]));
+    tf.dispose(Object.values(window.sums));
+    this.state = emptyWindow;
+  }
+}
+
+tf.serialization.registerClass(AccumulatingOptimizer);
