@@ -2,3 +2,6 @@
 export { softmaxCrossEntropy } from './softmaxCrossEntropy.js';
 export { sigmoidCrossEntropy } from './sigmoidCrossEntropy.js';
 export { meanSquaredError } from './meanSquaredError.js';
+export { categoricalCrossentropy } from './categoricalCrossentropy.js';
+export { sparseCategoricalCrossentropy } from './sparseCategoricalCrossentropy.js';
+export { binaryCrossentropy } from './binaryCrossentropy.js';
