@@ -35,7 +35,8 @@ export const innerOptimizer = (value: unknown): E.Either<ConfigError, tf.Optimiz
     return E.left(
       new ConfigError(FN, 'inner', 'a gradstream optimizer ({ init, update })', `${WHAT_TO_PASS}; a gradstream optimizer such as sgd({ learningRate }) goes to train({ optimizer }) instead`),
     );
-  if (value instanceof tf.Optimizer && typeof (value as { getClassName?: unknown }).getClassName === 'function') return E.right(value);
+  // tf.Optimizer's instanceof reads value.minimize: only ask it about objects.
+  if (isRecord(value) && value instanceof tf.Optimizer && typeof (value as { getClassName?: unknown }).getClassName === 'function') return E.right(value);
   return E.left(new ConfigError(FN, 'inner', value, `${WHAT_TO_PASS} (any subclass of tf.Optimizer)`));
 };
 
