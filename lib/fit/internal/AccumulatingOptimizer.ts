@@ -5,7 +5,7 @@ import { describeValue } from '../../internal/describeValue.js';
 import { getOrThrow } from '../../internal/validate.js';
 import { registerBatchSizeReporter } from './batchSizeReporter.js';
 import { ACCUMULATING, FN, validateAccumulatingOptions, type AccumulatingConfig, type EpochEnd } from './validateAccumulatingOptions.js';
-import { addBatch, checkFits, emptyWindow, namedGradients, windowMean, type NamedGradient, type NamedTensor, type VariableGradients, type WindowState } from './window.js';
+import { addBatch, checkFits, emptyWindow, namedGradients, rebind, windowMean, type NamedGradient, type NamedTensor, type VariableGradients, type WindowState } from './window.js';
 
 /** The prefix of the weights an accumulating optimizer adds to its inner optimizer's in `getWeights`. */
 const PREFIX = 'gradstream.accumulating/';
@@ -43,6 +43,8 @@ export class AccumulatingOptimizer extends tf.Optimizer {
   private state: WindowState = emptyWindow;
   /** The order tfjs gave the last batch's gradients in: the order the inner optimizer always sees. */
   private order: ReadonlyArray<string> = [];
+  /** Whether the window was restored by setWeights and waits for a batch to learn its variables' names. */
+  private restored = false;
   /** Where the next batch's size comes from: fit's batch logs, or reportBatchSize. */
   private pendingSize: (() => unknown) | undefined;
 
@@ -81,11 +83,13 @@ export class AccumulatingOptimizer extends tf.Optimizer {
         `batch ${this.state.batches + 1} of the window ${sized ? 'has' : 'has no'} reported size, unlike the batches before it: report every batch's size (model.fit and fitDataset do) or none`,
         size,
       );
-    checkFits(`${FN}.applyGradients`, this.state, grads);
-    const next = addBatch(this.state, grads, size ?? 1, sized);
+    const window = this.restored ? rebind(`${FN}.applyGradients`, this.state, grads) : this.state;
+    checkFits(`${FN}.applyGradients`, window, grads);
+    const next = addBatch(window, grads, size ?? 1, sized);
     // Free the old sums as soon as the new ones exist: holding both for long would defeat a flat memory.
     tf.dispose(Object.values(this.state.sums));
     this.state = next;
+    this.restored = false;
     this.order = grads.map((g) => g.name);
     if (next.batches >= this.steps) this.applyWindow();
   }
@@ -96,6 +100,8 @@ export class AccumulatingOptimizer extends tf.Optimizer {
    */
   flush(): boolean {
     if (this.state.batches === 0) return false;
+    if (this.restored)
+      throw new BatchError(`${FN}.flush`, 'a window restored by setWeights learns its variables from the next batch: flush after one', this.state.batches);
     this.applyWindow();
     return true;
   }
@@ -163,7 +169,11 @@ export class AccumulatingOptimizer extends tf.Optimizer {
     return [...inner, { name: COUNTS, tensor: counts }, ...this.order.flatMap((name) => (sums[name] ? [{ name: `${SUM}${name}`, tensor: sums[name] }] : []))];
   }
 
-  /** Restores what {@link getWeights} returned: the inner optimizer's weights and the open window (copied). */
+  /**
+   * Restores what {@link getWeights} returned: the inner optimizer's weights and the open window (copied).
+   * The window's sums are matched to the model's variables by position at the next batch, as tfjs's own
+   * optimizers match their weights (variable names differ between copies of a model).
+   */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const ours = weightValues.filter((w) => w.name.startsWith(PREFIX));
     const inner = weightValues.filter((w) => !w.name.startsWith(PREFIX));
@@ -180,6 +190,7 @@ export class AccumulatingOptimizer extends tf.Optimizer {
     this.state = batches === 0 ? emptyWindow : { sums, batches, examples, sized: sized === 1 };
     if (batches === 0) tf.dispose(Object.values(sums));
     this.order = Object.keys(sums);
+    this.restored = batches > 0;
   }
 
   private takeBatchSize(): number | undefined {

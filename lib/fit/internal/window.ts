@@ -86,3 +86,24 @@ export function windowMean(window: WindowState, names: ReadonlyArray<string>): N
     return { name, tensor: sum === undefined ? null : tf.div(sum, window.examples) };
   });
 }
+
+/**
+ * A restored window's sums bound, by position, to the variables of a batch's gradients: variable names
+ * differ between two copies of a model (tfjs numbers them per process), so a saved window is matched to
+ * the variables in the order the gradients come, as tfjs's own optimizers restore their weights. Pure:
+ * the sums are the same tensors under new names. Throws, changing nothing, when the count or a shape differs.
+ */
+export function rebind(fn: string, window: WindowState, grads: ReadonlyArray<NamedGradient>): WindowState {
+  const present = grads.filter((g): g is { name: string; tensor: tf.Tensor } => g.tensor !== null);
+  const saved = Object.values(window.sums);
+  if (present.length !== saved.length)
+    throw new ParamMismatchError(fn, present[saved.length]?.name ?? Object.keys(window.sums)[present.length] ?? '?', `the restored window holds ${saved.length} sums for ${present.length} variables`, present.map((g) => g.name));
+  const sums: Record<string, tf.Tensor> = {};
+  present.forEach(({ name, tensor }, i) => {
+    const sum = saved[i]!;
+    if (sum.shape.length !== tensor.shape.length || sum.shape.some((d, k) => d !== tensor.shape[k]))
+      throw new ParamMismatchError(fn, name, `the restored sum has shape [${sum.shape.join(', ')}], the gradient [${tensor.shape.join(', ')}]`, sum.shape);
+    sums[name] = sum;
+  });
+  return { ...window, sums };
+}
