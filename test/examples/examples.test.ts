@@ -42,4 +42,20 @@ describe('examples', () => {
     expect(tf.memory().numTensors).toBe(before);
     layers.dispose();
   });
+
+  it('the README shows examples/fit.ts as it is', () => {
+    expect(read('README.md')).toContain(read('examples/fit.ts').trim());
+  });
+
+  it('examples/fit.ts trains through model.fit with one update per 8 batches, prints what its comment says, and frees everything', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    const before = tf.memory().numTensors;
+    await import('../../examples/fit.js');
+    expect(lines).toHaveLength(1);
+    // 2,048 examples an epoch in batches of 32 is 64 batches, 8 updates; 30 epochs.
+    expect(lines[0]).toMatch(/^240 updates of 256 examples, training accuracy (9[5-9]|100)%$/);
+    expect(read('examples/fit.ts')).toContain(`// ${lines[0]}`);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

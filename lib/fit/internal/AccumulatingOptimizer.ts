@@ -27,6 +27,16 @@ export interface AccumulationWindow {
  * per window, with the window's size-weighted mean gradient. Made by {@link accumulatingOptimizer}.
  *
  * It owns its running sums and its inner optimizer: `dispose()` frees both.
+ *
+ * ## Example
+ * ```ts
+ * const optimizer = accumulatingOptimizer(tf.train.adam(1e-3), { steps: 4 });
+ * model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+ * await model.fit(xs, ys, { batchSize: 32 });
+ * console.log(optimizer.iterations, optimizer.window.batches); // updates made, batches in the open window
+ * optimizer.flush(); // apply a window left open, if any
+ * optimizer.dispose();
+ * ```
  */
 export class AccumulatingOptimizer extends tf.Optimizer {
   /** The name tfjs serialisation knows this class by (`getClassName()`). */
