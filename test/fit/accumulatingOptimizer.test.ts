@@ -169,3 +169,30 @@ describe('accumulatingOptimizer with an uneven last batch (1,000 examples, batch
     expect(relativeError(unweighted, full)).toBeGreaterThan(1e-2);
   });
 });
+
+describe('accumulatingOptimizer memory', () => {
+  /** The most tensor bytes alive at any batch end of one epoch of fit at batch 32 with the given steps. */
+  async function peakBytes(steps: number): Promise<number> {
+    const data = examples(1024, [8]);
+    const model = mlpModel();
+    const optimizer = accumulatingOptimizer(tf.train.sgd(0.1), { steps });
+    model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+    const { xs, ys } = tensorsOf(data);
+    let peak = 0;
+    await model.fit(xs, ys, {
+      batchSize: 32,
+      shuffle: false,
+      verbose: 0,
+      callbacks: { onBatchEnd: async () => void (peak = Math.max(peak, tf.memory().numBytes)) },
+    });
+    tf.dispose([xs, ys]);
+    model.dispose();
+    optimizer.dispose();
+    return peak;
+  }
+
+  it('holds one running sum per variable whatever steps is: the same peak bytes for steps 2 and 32', async () => {
+    const [two, thirtyTwo] = [await peakBytes(2), await peakBytes(32)];
+    expect(thirtyTwo).toBe(two);
+  });
+});
