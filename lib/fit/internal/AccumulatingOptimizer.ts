@@ -96,7 +96,7 @@ export class AccumulatingOptimizer extends tf.Optimizer {
     const window = this.restored ? rebind(`${FN}.applyGradients`, this.state, grads) : this.state;
     checkFits(`${FN}.applyGradients`, window, grads);
     const next = addBatch(window, grads, size ?? 1, sized);
-    // Free the old sums as soon as the new ones exist: holding both for long would defeat a flat memory.
+    // Free the old sums once the new ones exist (only then: a failure above must leave the window whole).
     tf.dispose(Object.values(this.state.sums));
     this.state = next;
     this.restored = false;
