@@ -2,7 +2,8 @@
 # What `npm install gradstream` adds to an app: packs the library as npm would publish it, installs the
 # tarball into an empty app that already has its peers (@tensorflow/tfjs, rxjs), and prints the packages
 # and bytes the tarball added. Fails if it pulls in the app's demo dependencies or exceeds 20 MB.
-# Not a timed test: it needs the npm registry and takes about a minute. Run it with `npm run size`.
+# It then runs the README's library examples in that app. Not a timed test: it needs the npm registry and
+# takes about a minute. Run it with `npm run size`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -38,4 +39,11 @@ done
 if [ "$added_bytes" -gt 20000000 ]; then echo "FAIL: more than 20 MB added"; status=1; fi
 [ "$status" -eq 0 ] && echo "PASS: at most 20 MB and none of mnist, vega, vega-lite, commander, cli-progress"
 node --input-type=module -e "import('gradstream').then((g) => console.log('import gradstream: ' + Object.keys(g).length + ' names'))"
+
+# The README's library examples, run in that app against the installed tarball, as a user would run them.
+for example in quickstart layers fit; do
+  "$root/node_modules/.bin/esbuild" "$root/examples/$example.ts" --format=esm --log-level=warning --outfile="$example.mjs"
+  if out=$(node "$example.mjs" 2>&1); then result=ok; else result=FAILED; status=1; fi
+  printf 'examples/%s.ts in the app: %s: %s\n' "$example" "$result" "$(printf '%s' "$out" | tail -n 1)"
+done
 exit "$status"
