@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { concatMap, Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import { BatchError } from '../errors/BatchError.js';
 import { disposeBatch } from '../internal/disposeBatch.js';
+import { inOrder } from '../internal/inOrder.js';
 import { getOrThrow, integerAtLeast } from '../internal/validate.js';
 import type { Batch } from './types.js';
 
@@ -12,8 +13,11 @@ import type { Batch } from './types.js';
  * slice exists, so memory holds the incoming batch plus one micro-batch, whatever the batch size.
  * A batch no larger than `size` passes through as it is, without a copy.
  *
+ * Batches are split one after another, in the order they arrive: a batch pushed into the source from
+ * inside a subscriber (a `Subject` fed from a `tap`) waits until the current batch has been split.
+ *
  * Ownership: the operator owns each incoming batch and disposes it once split (also on error and on
- * unsubscribe); each emitted micro-batch belongs to the subscriber, which disposes it after use
+ * unsubscribe, a batch still waiting included); each emitted micro-batch belongs to the subscriber, which disposes it after use
  * ({@link train} does).
  *
  * ## Example
@@ -33,9 +37,10 @@ import type { Batch } from './types.js';
  */
 export function microBatches(size: number): OperatorFunction<Batch, Batch> {
   getOrThrow(integerAtLeast('microBatches', 'size', 1)(size));
-  // concatMap: a batch pushed from inside a subscriber waits for the current one to be split, so the data
-  // keep their order; and the standard operator stops a synchronous source as soon as the stream ends.
-  return concatMap((batch) => split(batch, size));
+  // In order: a batch pushed from inside a subscriber waits for the current one to be split, so the data
+  // keep their order, and is freed if the stream ends while it waits; built from standard operators, so
+  // a synchronous source stops as soon as the stream ends.
+  return inOrder((batch: Batch) => split(batch, size), disposeBatch);
 }
 
 /** One batch's micro-batches, cut one at a time as the subscriber takes them; the batch is freed after. */

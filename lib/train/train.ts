@@ -5,6 +5,7 @@ import type { Batch } from '../batch/types.js';
 import { microBatches } from '../batch/microBatches.js';
 import { gradientSample } from '../gradients/gradientSample.js';
 import { disposeBatch } from '../internal/disposeBatch.js';
+import { inOrder } from '../internal/inOrder.js';
 import { disposeTree } from '../internal/tensorMaps.js';
 import { getOrThrow } from '../internal/validate.js';
 import { applyUpdates } from '../optim/applyUpdates.js';
@@ -23,7 +24,14 @@ import { validateTrainOptions, type TrainConfig, type TrainOptions } from './val
  * per update, never per micro-batch, and a clipping transform in the optimizer sees the accumulated
  * gradient.
  *
- * Ownership: `train` takes the batches that flow in and disposes them once used. A step's `params` and
+ * Order: steps are emitted in the order of the data, one at a time, whether batches arrive
+ * asynchronously or are pushed into the source synchronously from inside a subscriber (a `Subject` fed
+ * from a `tap`, with or without `microBatchSize`): such a batch waits until the current step has been
+ * delivered to every operator and subscriber downstream, so nothing downstream ever sees a later step
+ * before an earlier one, or a step whose params are already freed.
+ *
+ * Ownership: `train` takes the batches that flow in and disposes them once used (a batch still waiting
+ * when the stream ends included). A step's `params` and
  * `state` stay valid until the next step is emitted; the last emitted step's belong to the caller when
  * the stream ends, whether it completes, fails or is unsubscribed (so a failed run can resume from its
  * last step). `model.params` and an `initialState` stay the caller's: train never disposes them.
@@ -132,7 +140,10 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
 
   return batches.pipe(
     config.microBatchSize === undefined ? identity : microBatches(config.microBatchSize),
-    mergeMap((batch) => {
+    // One micro-batch at a time, in arrival order: one pushed into the source from inside a subscriber
+    // waits until the current one's step has been delivered (mergeMap would run it inside that delivery
+    // and emit its step first), and is freed if the stream ends while it waits.
+    inOrder((batch: Batch) => {
       // Every micro-batch of a window sees `state.params`: they change only when the window closes,
       // synchronously, before the next micro-batch is taken.
       try {
@@ -140,7 +151,7 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
       } finally {
         disposeBatch(batch);
       }
-    }),
+    }, disposeBatch),
     accumulate(config.accumulationSteps, {
       partialWindow: config.partialWindow,
       nonFinite: config.nonFinite,
