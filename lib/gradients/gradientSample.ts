@@ -25,7 +25,8 @@ const FN = 'gradientSample';
  * ```
  *
  * @param model the model; `apply` is called once, with `params`
- * @param loss per-example losses (shape `[examples]`) or `{ sum, count }`
+ * @param loss per-example losses (shape `[examples]`) or `{ sum, count }`; of the tensors it returns, only
+ *   those it made during this call are freed (a `count` or `sum` the caller keeps across calls is left alone)
  * @param params the parameters to differentiate at (not disposed, not kept)
  * @param batch the micro-batch (not disposed: the caller owns it)
  * @returns a new sample, owned by the caller
@@ -39,7 +40,7 @@ export function gradientSample(model: Model, loss: Loss, params: Params, batch: 
   if (invalid) throw invalid;
   const examples = batch.xs.shape[0] as number;
   const names = Object.keys(params);
-  let count: number | tf.Scalar = examples;
+  let count = examples;
   let forward: tf.Tensor | undefined;
 
   const { value, grads } = withTapeCleanup(
@@ -55,17 +56,20 @@ export function gradientSample(model: Model, loss: Loss, params: Params, batch: 
         return (forward = tf.sum(out));
       }
       if (out.sum.rank !== 0) throw new ShapeMismatchError(FN, 'the loss sum and a scalar', [], out.sum.shape);
-      // The count may be a tensor made inside this scope: keep it past the forward pass's tidy.
-      count = typeof out.count === 'number' ? out.count : tf.keep(out.count);
-      return (forward = out.sum);
+      // Read a tensor count here, inside the forward pass's tidy, which frees it if the loss made it and
+      // leaves it alone if it is the caller's (a count fixed for the whole run, say).
+      count = typeof out.count === 'number' ? out.count : (out.count.dataSync()[0] as number);
+      // A copy (it shares the data, and its gradient is the identity), so that the sample's loss, which is
+      // freed once added, is never a tensor the caller owns.
+      return (forward = tf.clone(out.sum));
     },
     names.map((name) => params[name] as tf.Tensor),
     undefined,
     true,
     ),
-    // The backward pass failed (an op without a gradient, say): the loss and its count outlived the
-    // forward pass's tidy, and are ours to free.
-    () => tf.dispose([forward ?? [], typeof count === 'number' ? [] : count]),
+    // The backward pass failed (an op without a gradient, say): the loss outlived the forward pass's
+    // tidy, and is ours to free.
+    () => forward?.dispose(),
   );
 
   const named: Record<string, tf.Tensor> = {};
@@ -75,13 +79,12 @@ export function gradientSample(model: Model, loss: Loss, params: Params, batch: 
     if (g) named[name] = g;
     else missing ??= name;
   });
-  const items = typeof count === 'number' ? count : readAndDispose(count);
   if (missing !== undefined) {
     value.dispose();
     for (const g of Object.values(named)) g.dispose();
     throw new MissingGradientError(FN, missing);
   }
-  return { grads: named, loss: value as tf.Scalar, count: items, examples };
+  return { grads: named, loss: value as tf.Scalar, count, examples };
 }
 
 /**
@@ -103,10 +106,4 @@ function withTapeCleanup<T>(run: () => T, onError: () => void): T {
     onError();
     throw error;
   }
-}
-
-function readAndDispose(t: tf.Tensor): number {
-  const v = t.dataSync()[0] as number;
-  t.dispose();
-  return v;
 }
