@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { Observable, type OperatorFunction } from 'rxjs';
+import { concatMap, concatWith, defer, type OperatorFunction } from 'rxjs';
+import type { ConfigError } from '../errors/ConfigError.js';
 import type { Params } from '../optim/types.js';
 import type { TrainStep } from '../train/types.js';
 import { getOrThrow, integerAtLeast, isFunction, withDefault } from '../internal/validate.js';
+import { metricEvents, type MetricEventsConfig } from './metricEvents.js';
 import type { Evaluation, MetricEvent } from './types.js';
 
 /** Options of {@link metrics}. */
@@ -26,17 +28,16 @@ export interface MetricsOptions {
   readonly memory?: () => { readonly numTensors: number; readonly numBytes: number };
 }
 
-const FN = 'metrics';
-
-const validate = (o: MetricsOptions) =>
+/** The pure validator behind {@link metrics}' and {@link tapMetrics}' options; `fn` names the function in errors. */
+export const validateMetricsOptions = (fn: string, o: MetricsOptions): E.Either<ConfigError, MetricEventsConfig> =>
   pipe(
     E.Do,
-    E.bind('examplesPerEpoch', () => withDefault(integerAtLeast(FN, 'examplesPerEpoch', 1), Infinity)(o.examplesPerEpoch)),
+    E.bind('examplesPerEpoch', () => withDefault(integerAtLeast(fn, 'examplesPerEpoch', 1), Infinity)(o.examplesPerEpoch)),
     E.bind('evaluate', () =>
-      withDefault(isFunction<(params: Params) => Evaluation>(FN, 'evaluate'), undefined)(o.evaluate),
+      withDefault(isFunction<(params: Params) => Evaluation>(fn, 'evaluate'), undefined)(o.evaluate),
     ),
-    E.bind('clock', () => withDefault(isFunction<() => number>(FN, 'clock'), () => performance.timeOrigin + performance.now())(o.clock)),
-    E.bind('memory', () => withDefault(isFunction<() => { numTensors: number; numBytes: number }>(FN, 'memory'), () => tf.memory())(o.memory)),
+    E.bind('clock', () => withDefault(isFunction<() => number>(fn, 'clock'), () => performance.timeOrigin + performance.now())(o.clock)),
+    E.bind('memory', () => withDefault(isFunction<() => { numTensors: number; numBytes: number }>(fn, 'memory'), () => tf.memory())(o.memory)),
   );
 
 /**
@@ -78,61 +79,17 @@ const validate = (o: MetricsOptions) =>
  * @throws ConfigError synchronously for an invalid option
  */
 export function metrics(options: MetricsOptions = {}): OperatorFunction<TrainStep, MetricEvent> {
-  const { examplesPerEpoch, evaluate, clock, memory } = getOrThrow(validate(options));
-
+  const config = getOrThrow(validateMetricsOptions('metrics', options));
+  // Standard operators only, so an unsubscription downstream (take(5)) reaches the source at once, even a
+  // synchronous one. Each step's events are an iterable, taken one by one: a consumer that stops after an
+  // update event does not pay for its evaluation. concatMap keeps a step that arrives while the previous
+  // one's events are being delivered waiting, so events stay in order.
   return (source) =>
-    new Observable<MetricEvent>((subscriber) => {
-      let last = clock();
-      let pending: TrainStep | undefined;
-      let pendingEpoch = 1;
-
-      const evaluateNow = (step: TrainStep, epoch: number): boolean => {
-        pending = undefined;
-        if (evaluate === undefined) return true;
-        try {
-          const score = evaluate(step.params);
-          subscriber.next({ kind: 'evaluation', update: step.step, epoch, ...score, time: clock() });
-          return true;
-        } catch (error) {
-          subscriber.error(error);
-          return false;
-        }
-      };
-
-      return source.subscribe({
-        next: (step) => {
-          const now = clock();
-          const ms = now - last;
-          const { numTensors, numBytes } = memory();
-          const seen = step.state.examples;
-          const windowStart = seen - step.examples;
-          const epoch = 1 + Math.floor(windowStart / examplesPerEpoch);
-          subscriber.next({
-            kind: 'update',
-            update: step.step,
-            epoch,
-            examplesSeen: seen,
-            loss: step.loss,
-            gradNorm: step.gradNorm,
-            ...(step.learningRate === undefined ? {} : { learningRate: step.learningRate }),
-            skippedMicroBatches: step.skippedMicroBatches,
-            examplesPerSecond: ms > 0 ? (step.examples * 1000) / ms : Infinity,
-            msPerUpdate: ms,
-            numTensors,
-            numBytes,
-            time: now,
-          });
-          pending = step;
-          pendingEpoch = epoch;
-          const endsEpoch = Math.floor(seen / examplesPerEpoch) > Math.floor(windowStart / examplesPerEpoch);
-          if (endsEpoch && !evaluateNow(step, epoch)) return;
-          last = clock();
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => {
-          if (pending !== undefined && !evaluateNow(pending, pendingEpoch)) return;
-          subscriber.complete();
-        },
-      });
+    defer(() => {
+      const events = metricEvents(config);
+      return source.pipe(
+        concatMap((step) => events.of(step)),
+        concatWith(defer(() => events.finish())),
+      );
     });
 }
