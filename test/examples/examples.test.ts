@@ -58,4 +58,26 @@ describe('examples', () => {
     expect(read('examples/fit.ts')).toContain(`// ${lines[0]}`);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('docs/concepts.md shows examples/monitoring.ts as it is', () => {
+    expect(read('docs/concepts.md')).toContain(read('examples/monitoring.ts').trim());
+  });
+
+  it('examples/monitoring.ts: two consumers of one run on a synchronous source, the model trained once, the last step kept', async () => {
+    const { monitoredRun } = await import('../../examples/monitoring.js');
+    const { from, map } = await import('rxjs');
+    const w = tf.scalar(1);
+    let applied = 0;
+    const model = { params: { w }, apply: (p: Record<string, tf.Tensor>, xs: tf.Tensor) => (applied++, tf.mul(xs, p['w']!)) };
+    const before = tf.memory().numTensors;
+    const batches = from([0, 1, 2, 3, 4, 5, 6, 7]).pipe(map(() => ({ xs: tf.ones([4]), ys: tf.zeros([4]) })));
+    const { last, updates, evaluations } = await monitoredRun(batches, model, (p) => ({ testLoss: p['w']!.dataSync()[0]!, testAccuracy: 0 }));
+    expect(applied).toBe(8);
+    expect(updates.map((e) => e.update)).toEqual([1, 2, 3, 4]);
+    expect(evaluations.map((e) => [e.epoch, e.update])).toEqual([[1, 2], [2, 4]]);
+    expect(last.params['w']!.dataSync()[0]).toBeCloseTo(0.8 ** 4, 6); // w ← 0.8·w per update
+    disposeStep(last);
+    expect(tf.memory().numTensors).toBe(before);
+    w.dispose();
+  });
 });

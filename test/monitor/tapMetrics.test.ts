@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
-import { Subject, connectable, filter, from, lastValueFrom, map, share, take, tap, throwError, toArray, type Observable } from 'rxjs';
+import { Subject, connect, connectable, count, filter, from, lastValueFrom, map, share, take, tap, throwError, toArray, zip, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../lib/batch/types.js';
 import { ConfigError } from '../../lib/errors/ConfigError.js';
@@ -167,6 +167,24 @@ describe('fanning a run out with RxJS (what the docs show)', () => {
     const heard = await Promise.all(consumers);
     expect(stats()).toEqual({ made: 12, applied: 12 });
     expect(heard.map((h) => h.length)).toEqual([15, 15, 15]);
+    disposeStep(last);
+    expect(tf.memory().numTensors).toBe(before);
+    free();
+  });
+
+  it('connect(): consumers defined on the shared stream inside the selector, the training run once', async () => {
+    const { run, stats, free } = countedRun(12);
+    const before = tf.memory().numTensors;
+    let last: TrainStep | undefined;
+    const counts = await lastValueFrom(
+      run.pipe(
+        tap((s) => (last = s)),
+        metrics({ ...fixed, examplesPerEpoch: 16, evaluate: () => score }),
+        connect((shared) => zip(shared.pipe(filter((e) => e.kind === 'update'), count()), shared.pipe(filter((e) => e.kind === 'evaluation'), count()))),
+      ),
+    );
+    expect(counts).toEqual([12, 3]);
+    expect(stats()).toEqual({ made: 12, applied: 12 });
     disposeStep(last);
     expect(tf.memory().numTensors).toBe(before);
     free();
