@@ -5,8 +5,8 @@ import {
   Subject,
   asyncScheduler,
   concatMap,
-  connectable,
   fromEvent,
+  lastValueFrom,
   range,
   take,
   takeUntil,
@@ -21,9 +21,9 @@ import {
   fromLayersModel,
   linearWarmup,
   losses,
-  metrics,
   optimizerFromName,
   shuffledBatches,
+  tapMetrics,
   train,
   trainTestSplit,
   type GradientTransformation,
@@ -69,12 +69,13 @@ const totalUpdates = (c: TrainConfig): number => Math.ceil((c.epochs * Math.ceil
  * `gradstream train`: trains the digit classifier of `config` and writes its run folder. The whole run
  * is one pipeline,
  *
- *     epochs of shuffled micro-batches → takeUntil(Ctrl-C) → train() → metrics() → one shared stream
+ *     epochs of shuffled micro-batches → takeUntil(Ctrl-C) → train() → tapMetrics(events)
  *
- * and every consumer subscribes to that shared stream before it starts (`connectable`): the progress
- * bar or plain lines, `metrics.jsonl`, `summary.json`, `loss.svg`. Ctrl-C completes the batch source,
- * so train applies the partial window and completes, metrics evaluates the last parameters, and every
- * file is flushed and closed; the summary records `interrupted: true`.
+ * subscribed once, and every consumer subscribes to the `events` Subject before it starts: the progress
+ * bar or plain lines, `metrics.jsonl`, `summary.json`, `loss.svg`, as the library's docs show for any
+ * user. Ctrl-C completes the batch source, so train applies the partial window and completes, tapMetrics
+ * evaluates the last parameters and completes `events`, and every file is flushed and closed; the summary
+ * records `interrupted: true`.
  *
  * ## Example
  * ```ts
@@ -100,8 +101,21 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
     const loss = losses.softmaxCrossEntropy;
     mkdirSync(config.out, { recursive: true });
 
+    // Every consumer subscribes to one Subject before the run starts; the run itself is subscribed once.
+    const events = new Subject<MetricEvent>();
+    const files = Promise.all([
+      writeJsonl(events, join(config.out, 'metrics.jsonl')),
+      writeSummary(events, { path: join(config.out, 'summary.json'), config, interrupted: () => interrupted }),
+      writeLossChart(events, join(config.out, 'loss.svg')),
+    ]);
+    if (!config.quiet) {
+      if (stdout.isTTY) progressBar(events, { totalUpdates: totalUpdates(config), epochs: config.epochs, stream: stdout });
+      else plainLines(events, { totalUpdates: totalUpdates(config), write: (line) => stdout.write(`${line}\n`) });
+    }
+
+    // The last step is ours when the run ends, however it ends: kept here to be freed below.
     let last: TrainStep | undefined;
-    const events = connectable<MetricEvent>(
+    const run = lastValueFrom(
       range(0, config.epochs).pipe(
         concatMap((epoch) =>
           shuffledBatches({
@@ -115,25 +129,14 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
         ),
         takeUntil(interrupt.pipe(tap(() => (interrupted = true)))),
         train({ model, loss, optimizer: optimizerOf(config), accumulationSteps: config.accumulate }),
+        tapMetrics(events, { examplesPerEpoch: config.trainSize, evaluate: evaluate({ model, loss, examples: test, inputShape }) }),
         tap((step) => (last = step)),
-        metrics({ examplesPerEpoch: config.trainSize, evaluate: evaluate({ model, loss, examples: test, inputShape }) }),
       ),
-      { connector: () => new Subject<MetricEvent>(), resetOnDisconnect: false },
+      { defaultValue: undefined },
     );
 
-    const files = Promise.all([
-      writeJsonl(events, join(config.out, 'metrics.jsonl')),
-      writeSummary(events, { path: join(config.out, 'summary.json'), config, interrupted: () => interrupted }),
-      writeLossChart(events, join(config.out, 'loss.svg')),
-    ]);
-    if (!config.quiet) {
-      if (stdout.isTTY) progressBar(events, { totalUpdates: totalUpdates(config), epochs: config.epochs, stream: stdout });
-      else plainLines(events, { totalUpdates: totalUpdates(config), write: (line) => stdout.write(`${line}\n`) });
-    }
-    events.connect();
-
     try {
-      const [, summary] = await files;
+      const [, [, summary]] = await Promise.all([run, files]);
       if (!config.quiet) stdout.write(`${finalLine(summary, config.out)}\n`);
       return 0;
     } finally {
