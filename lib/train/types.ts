@@ -17,7 +17,11 @@ export interface TrainState<S = unknown> {
   readonly examples: number;
   /** Micro-batches left out of their window because of a non-finite loss or gradient, so far. */
   readonly skippedMicroBatches: number;
-  /** Windows dropped whole (`nonFinite: 'skip-update'`), so far. */
+  /**
+   * Windows that made no update, so far: dropped whole by `nonFinite: 'skip-update'`, or left with no
+   * item to average, under any policy (a count of 0: every item masked out by a `{ sum, count }` loss, or
+   * every micro-batch left out by `'skip-micro-batch'`).
+   */
   readonly skippedUpdates: number;
 }
 
@@ -42,7 +46,7 @@ export interface TrainStep<S = unknown> {
   readonly learningRate?: number;
   /** Micro-batches of this window left out for a non-finite loss or gradient. */
   readonly skippedMicroBatches: number;
-  /** Windows dropped whole (`nonFinite: 'skip-update'`) since the previous step. */
+  /** Windows that made no update since the previous step (see {@link TrainState.skippedUpdates}). */
   readonly skippedUpdates: number;
   /** The parameters after this update. */
   readonly params: Params;

@@ -1,6 +1,6 @@
 // Regressions for issue 13's stream defects (1, 2, 3, 5): each test failed before its fix.
 import * as tf from '@tensorflow/tfjs';
-import { Subject, from, lastValueFrom, take, tap, toArray, type Subscription } from 'rxjs';
+import { Subject, from, lastValueFrom, map, take, tap, toArray, type Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../lib/batch/types.js';
 import { NonFiniteGradientError } from '../../lib/errors/NonFiniteGradientError.js';
@@ -191,6 +191,26 @@ describe('defect 5: a { sum, count } loss whose count is a tensor the caller own
     expect(sum.isDisposed).toBe(false);
     expect(tf.memory().numTensors).toBe(before);
     sum.dispose();
+    model.params['w']!.dispose();
+  });
+});
+
+describe('what counts as a skipped update', () => {
+  it("counts a window whose items were all masked out (count 0) under 'error', and makes no update for it", async () => {
+    const model = scalarModel();
+    const before = tf.memory().numTensors;
+    let masked = false;
+    const loss: Loss = (labels, predictions) => ({ sum: tf.sum(tf.squaredDifference(labels, predictions)) as tf.Scalar, count: masked ? 0 : labels.shape[0]! });
+    const steps = await lastValueFrom(
+      from([0, 1, 2]).pipe(
+        map((i) => ((masked = i === 1), ones())),
+        train({ model, loss, optimizer: sgd({ learningRate: 0.1 }), accumulationSteps: 1 }),
+        toArray(),
+      ),
+    );
+    expect(steps.map((s) => [s.step, s.skippedUpdates, s.state.skippedUpdates])).toEqual([[1, 0, 0], [2, 1, 1]]);
+    disposeStep(steps.at(-1));
+    expect(tf.memory().numTensors).toBe(before);
     model.params['w']!.dispose();
   });
 });
