@@ -1,8 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { concatWith, defer, finalize, mergeMap, type OperatorFunction } from 'rxjs';
+import { concatWith, defer, finalize, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors/ConfigError.js';
 import type { GradientSample } from '../gradients/types.js';
+import { inOrder } from '../internal/inOrder.js';
+import { disposeTree } from '../internal/tensorMaps.js';
 import { getOrThrow, integerAtLeast, isFunction, oneOf, withDefault, type Validator } from '../internal/validate.js';
 import { runningWindow } from './runningWindow.js';
 import type { AccumulatedGradients } from './types.js';
@@ -75,8 +77,11 @@ const accumulationSteps =
  * With a schedule, the window that follows `k` updates holds `steps(k)` micro-batches; skipped windows
  * make no update, so the next window asks for the same `k`.
  *
- * Ownership: the operator owns each incoming sample and disposes it once added (or skipped); it disposes
- * its running sum on error and on unsubscribe. Each emitted window's `grads` belong to the subscriber.
+ * Samples are taken one at a time, in arrival order: a sample pushed into the source from inside a
+ * subscriber waits until the current window has been delivered, so windows come out in order.
+ *
+ * Ownership: the operator owns each incoming sample and disposes it once added (or skipped, or still
+ * waiting when the stream ends); it disposes its running sum on error and on unsubscribe. Each emitted window's `grads` belong to the subscriber.
  *
  * ## Example
  * ```ts
@@ -100,14 +105,21 @@ export function accumulate(
 ): OperatorFunction<GradientSample, AccumulatedGradients> {
   const config = getOrThrow(validateAccumulate(FN, steps, options));
   // Standard operators only: they stop a synchronous source as soon as the stream ends, and `finalize`
-  // frees the open window on completion, error and unsubscribe alike.
+  // frees the open window on completion, error and unsubscribe alike. In order: a sample pushed from
+  // inside a subscriber waits until the current window has been delivered (and is freed if the stream
+  // ends meanwhile), so windows come out in the order of their samples.
   return (source) =>
     defer(() => {
       const window = runningWindow(config);
       return source.pipe(
-        mergeMap((sample) => window.add(sample)),
+        inOrder((sample: GradientSample) => window.add(sample), freeSample),
         concatWith(defer(() => window.finish())),
         finalize(() => window.release()),
       );
     });
+}
+
+function freeSample(sample: GradientSample): void {
+  disposeTree(sample.grads);
+  sample.loss.dispose();
 }

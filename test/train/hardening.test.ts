@@ -2,7 +2,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { Subject, from, lastValueFrom, map, take, tap, toArray, type Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { accumulate } from '../../lib/accumulate/accumulate.js';
 import type { Batch } from '../../lib/batch/types.js';
+import type { GradientSample } from '../../lib/gradients/types.js';
+import { disposeTree } from '../../lib/internal/tensorMaps.js';
 import { NonFiniteGradientError } from '../../lib/errors/NonFiniteGradientError.js';
 import { meanSquaredError } from '../../lib/models/losses/meanSquaredError.js';
 import type { Loss, Model } from '../../lib/models/types.js';
@@ -212,5 +215,51 @@ describe('what counts as a skipped update', () => {
     disposeStep(steps.at(-1));
     expect(tf.memory().numTensors).toBe(before);
     model.params['w']!.dispose();
+  });
+});
+
+describe('accumulate keeps order under re-entrant pushes too', () => {
+  const sample = (g: number): GradientSample => ({ grads: { w: tf.scalar(g) }, loss: tf.scalar(0), count: 1, examples: 1 });
+
+  it('a sample pushed from inside a window\'s subscriber waits: windows come out in order', () => {
+    const before = tf.memory().numTensors;
+    const source = new Subject<GradientSample>();
+    const order: number[] = [];
+    let next = 2;
+    source
+      .pipe(
+        accumulate(1),
+        tap(() => {
+          if (next <= 3) source.next(sample(next++));
+        }),
+      )
+      .subscribe((w) => {
+        if (!w.skipped) {
+          order.push(w.grads['w']!.dataSync()[0]!);
+          disposeTree(w.grads);
+        }
+      });
+    source.next(sample(1));
+    expect(order).toEqual([1, 2, 3]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a sample still waiting when take(1) ends the stream is freed', () => {
+    const before = tf.memory().numTensors;
+    const source = new Subject<GradientSample>();
+    let pushed = false;
+    source
+      .pipe(
+        accumulate(1),
+        tap(() => {
+          if (pushed) return;
+          pushed = true;
+          source.next(sample(2));
+        }),
+        take(1),
+      )
+      .subscribe((w) => w.skipped || disposeTree(w.grads));
+    source.next(sample(1));
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
