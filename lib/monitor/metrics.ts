@@ -55,8 +55,8 @@ export const validateMetricsOptions = (fn: string, o: MetricsOptions): E.Either<
  * after the update event of the window in which it ended, scoring that update's parameters. An epoch
  * that ends inside windows dropped by `nonFinite: 'skip-update'` (between two updates) is scored on the
  * next update's parameters, the first still alive after its end; the event's `update` says which
- * parameters were scored. `evaluate` runs at most once per update, even when one update reports several
- * epochs. If the stream completes (an interrupted run) after an update whose epoch has no evaluation
+ * parameters were scored (in a resumed run, epochs that ended in dropped windows before its first update
+ * are not seen). `evaluate` runs at most once per update, even when one update reports several epochs. If the stream completes (an interrupted run) after an update whose epoch has no evaluation
  * yet, the last parameters are evaluated then, for that epoch. Time spent evaluating is left out of
  * `msPerUpdate` and `examplesPerSecond`. A consumer that stops after an update event (`take(1)`) does not
  * pay for that update's evaluation, and an unsubscription reaches the source at once, even a synchronous
