@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { Subject, connect, connectable, count, filter, from, lastValueFrom, map, share, take, tap, throwError, toArray, zip, type Observable } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../lib/batch/types.js';
 import { ConfigError } from '../../lib/errors/ConfigError.js';
@@ -148,6 +149,21 @@ describe('tapMetrics', () => {
     const run = from(steps).pipe(tapMetrics(events, { ...fixed, examplesPerEpoch: 4, evaluate: () => { throw failure; } }), toArray());
     await expect(lastValueFrom(run)).rejects.toBe(failure);
     expect(await heard).toBe(failure);
+  });
+
+  it('passes each step on at its own frame, after reporting its events at that frame (marbles)', () => {
+    const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+    scheduler.run(({ cold, expectObservable }) => {
+      const [a, b, c] = stepsFrom([{ examples: 50, dropped: 0 }, { examples: 50, dropped: 0 }, { examples: 50, dropped: 0 }]) as [TrainStep, TrainStep, TrainStep];
+      const heard: string[] = [];
+      const steps = cold('a 9ms b 9ms c |', { a, b, c }).pipe(
+        tapMetrics((e) => heard.push(`${label(e)}@${scheduler.now()}`), { clock: () => scheduler.now(), memory, examplesPerEpoch: 100, evaluate: () => score }),
+        map((s) => (heard.push(`step${s.step}@${scheduler.now()}`), s.step)),
+      );
+      expectObservable(steps).toBe('a 9ms b 9ms c |', { a: 1, b: 2, c: 3 });
+      scheduler.flush();
+      expect(heard).toEqual(['u1@1@0', 'step1@0', 'u2@1@10', 'e2@1@10', 'step2@10', 'u3@2@20', 'step3@20', 'e3@2@21']);
+    });
   });
 
   it('rejects an invalid option or observer before anything runs, naming tapMetrics', () => {
