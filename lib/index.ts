@@ -47,7 +47,7 @@ export { trainTestSplit, type SplitOptions } from './data/trainTestSplit.js';
 export type { Batch } from './batch/types.js';
 export { microBatches } from './batch/microBatches.js';
 export type { Model, Loss } from './models/types.js';
-export { fromLayersModel, type LayersModelAdapter } from './models/fromLayersModel.js';
+export { fromLayersModel, type LayersModelAdapter, type FromLayersModelOptions } from './models/fromLayersModel.js';
 export { writeParams } from './models/writeParams.js';
 /**
  * The built-in losses, each a {@link Loss} that returns one value per example: on logits

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../optim/types.js';
 import type { Model } from './types.js';
 import { weightNames } from './weightNames.js';
+import { batchCoupledLayers } from '../internal/batchCoupledLayers.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import { ParamMismatchError } from '../errors/ParamMismatchError.js';
 
@@ -12,6 +13,16 @@ export interface LayersModelAdapter extends Model {
 }
 
 type Readable = { read(): tf.Tensor };
+
+/** Options of {@link fromLayersModel}. */
+export interface FromLayersModelOptions {
+  /**
+   * Required, as `'per-micro-batch'`, for a model with a batch-coupled layer (BatchNormalization): it
+   * acknowledges that such a layer normalises each micro-batch by that micro-batch's own statistics, so
+   * an accumulated update is not the full batch's update.
+   */
+  readonly batchStatistics?: 'per-micro-batch';
+}
 
 /**
  * Adapts a tfjs Layers model (Sequential or functional) into a pure {@link Model}: `apply(params, xs)`
@@ -25,6 +36,11 @@ type Readable = { read(): tf.Tensor };
  * the layer itself, from each micro-batch, as it runs in training mode, and its normalisation in training
  * uses each micro-batch's own statistics (so a BatchNormalization model is not exactly its full-batch
  * twin, as in every accumulation library). Dropout draws a fresh mask per micro-batch.
+ *
+ * A model with a batch-coupled layer (BatchNormalization, found in nested models too) is refused with a
+ * {@link ConfigError} naming the layer, unless `options.batchStatistics` is `'per-micro-batch'`: such a
+ * model trains, but not on the full batch's gradient, and nothing else would tell. `checkAccumulationSafety`
+ * (from `gradstream/testing`) measures how far apart the two are.
  *
  * Layer regularizers (`kernelRegularizer` and the like) are applied by `model.fit`, not by the layers, so a
  * model that has one is refused with a {@link ConfigError}: use weight decay in the optimizer instead.
@@ -41,12 +57,15 @@ type Readable = { read(): tf.Tensor };
  *
  * @param layersModel a built tfjs Layers model (its weights are not copied: `params` are its variables,
  *   owned by the Layers model)
+ * @param options `batchStatistics: 'per-micro-batch'` to accept a BatchNormalization model
  * @returns the pure model
- * @throws {ConfigError} when a layer has a regularizer
+ * @throws {ConfigError} when a layer has a regularizer, or the model has a batch-coupled layer and
+ *   `batchStatistics` is not `'per-micro-batch'`
  * @see writeParams
  */
-export function fromLayersModel(layersModel: tf.LayersModel): LayersModelAdapter {
+export function fromLayersModel(layersModel: tf.LayersModel, options: FromLayersModelOptions = {}): LayersModelAdapter {
   rejectRegularizers(layersModel);
+  rejectBatchCoupling(layersModel, options);
   const weights = weightNames(layersModel);
   const params: Record<string, tf.Tensor> = {};
   for (const [name, weight] of weights) params[name] = weight.read();
@@ -94,4 +113,23 @@ function rejectRegularizers(layersModel: tf.LayersModel): void {
         );
     }
   }
+}
+
+/**
+ * A batch-coupled layer makes accumulation inexact without any error: refuse it unless the caller says
+ * they accept per-micro-batch statistics. An option, not a warning, because a warning in a library is a
+ * side effect (a console) that a training script's output buries, and gradstream never falls back silently.
+ */
+function rejectBatchCoupling(layersModel: tf.LayersModel, options: FromLayersModelOptions): void {
+  const acknowledged = (options as { batchStatistics?: unknown }).batchStatistics;
+  if (acknowledged !== undefined && acknowledged !== 'per-micro-batch')
+    throw new ConfigError('fromLayersModel', 'batchStatistics', acknowledged, "'per-micro-batch' or absent");
+  const [first] = batchCoupledLayers(layersModel);
+  if (first && acknowledged === undefined)
+    throw new ConfigError(
+      'fromLayersModel',
+      'batchStatistics',
+      undefined,
+      `'per-micro-batch' for a model with layer '${first.name}' (${first.className}), which normalises each micro-batch by its own statistics, so an accumulated update differs from the full batch's (or remove the layer)`,
+    );
 }

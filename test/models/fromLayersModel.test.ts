@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../lib/errors/ConfigError.js';
 import { ParamMismatchError } from '../../lib/errors/ParamMismatchError.js';
 import { fromLayersModel } from '../../lib/models/fromLayersModel.js';
 import { softmaxCrossEntropy } from '../../lib/models/losses/softmaxCrossEntropy.js';
@@ -69,7 +70,7 @@ describe('fromLayersModel', () => {
   it('trains a model with BatchNormalization and Dropout, and writes the result back for predict', async (ctx) => {
     if (!canTrainConv()) return ctx.skip('no Conv2DBackpropFilter kernel on wasm');
     const layers = convNet('dropout-batchnorm');
-    const model = fromLayersModel(layers);
+    const model = fromLayersModel(layers, { batchStatistics: 'per-micro-batch' });
     const before = tf.memory().numTensors;
     const steps = await collect(
       lazyBatches([() => images(8, 1), () => images(8, 2)]).pipe(
@@ -90,6 +91,21 @@ describe('fromLayersModel', () => {
     tf.dispose([xs, ys]);
     expect(tf.memory().numTensors).toBe(before);
     layers.dispose();
+  });
+
+  it('refuses a model with BatchNormalization unless per-micro-batch statistics are acknowledged, naming the layer', () => {
+    const inner = tf.sequential({ layers: [tf.layers.batchNormalization({ name: 'inner_bn', inputShape: [3] })] });
+    const input = tf.input({ shape: [3] });
+    const nested = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2 }).apply(inner.apply(input)) as tf.SymbolicTensor });
+    for (const [layers, name] of [[convNet('dropout-batchnorm'), 'batch_normalization'], [nested, 'inner_bn']] as const) {
+      expect(() => fromLayersModel(layers)).toThrow(ConfigError);
+      expect(() => fromLayersModel(layers)).toThrow(new RegExp(`fromLayersModel: batchStatistics must be 'per-micro-batch' for a model with layer '${name}[^']*' \\(BatchNormalization\\)`));
+      expect(() => fromLayersModel(layers, { batchStatistics: 'per-micro-batch' })).not.toThrow();
+      expect(() => fromLayersModel(layers, { batchStatistics: 'per-batch' as 'per-micro-batch' })).toThrow(/batchStatistics must be 'per-micro-batch' or absent, got "per-batch"/);
+    }
+    // A model without one needs no acknowledgement.
+    expect(() => fromLayersModel(convNet('none'))).not.toThrow();
+    nested.dispose();
   });
 
   it('names parameters alike in every copy of a model, so a state from one continues on another', async () => {
