@@ -14,7 +14,9 @@ export async function runLaw<T>(
   const details = await fc.check(property, { numRuns: options.numRuns, ...(options.seed === undefined ? {} : { seed: options.seed }) });
   if (!details.failed) return;
   const report = fc.defaultReportMessage(details) ?? 'fast-check gave no report';
-  throw new LawViolationError(law, `${law} law violated: ${statement}\n${report}`, details.counterexample?.[0]);
+  // fast-check's report omits the error unless verbose: put what failed for the counterexample first.
+  const failure = details.errorInstance === undefined ? '' : `\nFor the counterexample below: ${describeError(details.errorInstance)}`;
+  throw new LawViolationError(law, `${law} law violated: ${statement}${failure}\n${report}`, details.counterexample?.[0]);
 }
 
 /** Throws a plain Error when `ok` is false: what a law's property raises, for fast-check to shrink. */
