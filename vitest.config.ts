@@ -6,12 +6,16 @@ import { defineConfig } from 'vitest/config';
 // trains on every backend inside Chromium) run once, under `cpu`.
 const e2e = 'app/test/e2e/**/*.test.ts';
 const browser = 'test/browser/**/*.test.ts';
-const tests = ['test/**/*.test.ts', 'app/test/**/*.test.ts'];
+// examples/*.test.ts show users how to test their own models with gradstream/testing: the suite runs them.
+const tests = ['test/**/*.test.ts', 'app/test/**/*.test.ts', 'examples/**/*.test.ts'];
 
 export default defineConfig({
   resolve: {
     // Examples and the app import the package by name, as a user would; tests run them against the sources.
-    alias: [{ find: /^gradstream$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) }],
+    alias: [
+      { find: /^gradstream$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+      { find: /^gradstream\/testing$/, replacement: fileURLToPath(new URL('./lib/testing/index.ts', import.meta.url)) },
+    ],
   },
   test: {
     testTimeout: 60_000,

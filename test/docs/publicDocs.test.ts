@@ -14,7 +14,8 @@ interface PublicSymbol {
   readonly docs: ReadonlyArray<string>;
 }
 
-const entry = fileURLToPath(new URL('../../lib/index.ts', import.meta.url));
+/** The package's entry points: the main one and `gradstream/testing`. */
+const entries = ['lib/index.ts', 'lib/testing/index.ts'];
 const configPath = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 
 /** What a symbol is, for the purpose of what its doc must contain; undefined for what is not checked. */
@@ -39,8 +40,9 @@ const docsOf = (symbol: ts.Symbol): string[] =>
     return closest === undefined ? [] : [closest.getText()];
   });
 
-/** Every public symbol of lib/index.ts, namespaces followed one level down into their members. */
-const publicSymbols = (): PublicSymbol[] => {
+/** Every public symbol of an entry point, namespaces followed one level down into their members. */
+const publicSymbols = (entryPath: string): PublicSymbol[] => {
+  const entry = fileURLToPath(new URL(`../../${entryPath}`, import.meta.url));
   const config = ts.readConfigFile(configPath, (path) => ts.sys.readFile(path));
   const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, fileURLToPath(new URL('../../', import.meta.url)));
   const program = ts.createProgram({ rootNames: [entry], options: { ...options, noEmit: true } });
@@ -79,12 +81,16 @@ const hasExample = (doc: string): boolean => /^## Example\s*\n+```ts\n[\s\S]*?\n
 
 const needsExample = (kind: Kind): boolean => kind === 'function' || kind === 'class' || kind === 'const';
 
-describe('public documentation', () => {
-  const symbols = publicSymbols();
+describe.each(entries)('public documentation of %s', (entryPath) => {
+  const symbols = publicSymbols(entryPath);
 
-  it('finds the public surface of lib/index.ts, the losses namespace included', () => {
+  it('finds the public surface (for lib/index.ts, the losses namespace included)', () => {
     const names = symbols.map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['train', 'accumulate', 'Params', 'losses', 'losses.meanSquaredError']));
+    const expected =
+      entryPath === 'lib/index.ts'
+        ? ['train', 'accumulate', 'Params', 'losses', 'losses.meanSquaredError']
+        : ['checkAccumulationSafety', 'assertAccumulationLaw', 'batchArbitrary', 'LawViolationError', 'SafetyReport'];
+    expect(names).toEqual(expect.arrayContaining(expected));
   });
 
   it('every exported function, class and const has a doc comment with a ## Example section in a ```ts block', () => {
