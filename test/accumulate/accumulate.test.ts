@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { from, map, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { accumulate, type AccumulateOptions, type AccumulationSteps } from '../../lib/accumulate/accumulate.js';
 import type { AccumulatedGradients } from '../../lib/accumulate/types.js';
@@ -8,6 +9,8 @@ import { ConfigError } from '../../lib/errors/ConfigError.js';
 import { NonFiniteGradientError } from '../../lib/errors/NonFiniteGradientError.js';
 import { ParamMismatchError } from '../../lib/errors/ParamMismatchError.js';
 import type { GradientSample } from '../../lib/gradients/types.js';
+import { gradientSampleArbitrary } from '../../lib/testing/gradientSampleArbitrary.js';
+import { paramsFromValues } from '../../lib/testing/paramsFromValues.js';
 import { collect } from '../support/fixtures.js';
 
 /** A sample whose gradient sum is `g` (for parameter w), over `count` items with loss sum `loss`. */
@@ -100,6 +103,27 @@ describe('accumulate: weighting', () => {
   it('gives Optax\'s hand-worked figure: gradients 1..4 with k = 4 give 2.5', async () => {
     const [w] = await collect(from([1, 2, 3, 4].map((g) => sample(g))).pipe(windows(4)));
     expect(w).toEqual({ g: 2.5, n: 4, count: 4, partial: false });
+  });
+
+  it('a window of any samples is their gradient sums over their summed counts, its loss their loss sums over it', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(gradientSampleArbitrary({ w: [2, 3], b: [3] }, { count: 'items' }), { minLength: 1, maxLength: 6 }), async (values) => {
+        const before = tf.memory().numTensors;
+        const samples = values.map((v) => ({ grads: paramsFromValues(v.grads), loss: tf.scalar(v.loss), count: v.count, examples: v.examples }));
+        const [window] = await collect(from(samples).pipe(accumulate(values.length)));
+        if (!window || window.skipped) throw new Error('expected one applied window');
+        const items = values.reduce((n, v) => n + v.count, 0);
+        expect(window.count).toBe(items);
+        expect(window.loss).toBeCloseTo(values.reduce((n, v) => n + v.loss, 0) / items, 4);
+        for (const name of ['w', 'b']) {
+          const expected = values[0]!.grads[name]!.values.map((_, i) => values.reduce((sum, v) => sum + v.grads[name]!.values[i]!, 0) / items);
+          Array.from(window.grads[name]!.dataSync()).forEach((g, i) => expect(g).toBeCloseTo(expected[i]!, 5));
+        }
+        tf.dispose(Object.values(window.grads));
+        expect(tf.memory().numTensors).toBe(before);
+      }),
+      { numRuns: 30 },
+    );
   });
 
   it('weights samples by count: sums 4 (1 item) and 0 (3 items) give 1, not the mean of means 2', async () => {
