@@ -5,6 +5,7 @@ import { CliError } from './CliError.js';
 import { parseCommandLine } from './parseCommandLine.js';
 import { runTrain } from './runTrain.js';
 import { runVerify } from './runVerify.js';
+import { runVerifyModel } from './runVerifyModel.js';
 
 const parsed = parseCommandLine(process.argv.slice(2));
 if (E.isLeft(parsed)) {
@@ -17,6 +18,8 @@ if (E.isLeft(parsed)) {
   }
 } else if (parsed.right.command === 'train') {
   process.exitCode = await runTrain(parsed.right);
+} else if (parsed.right.command === 'verify-model') {
+  process.exitCode = await runVerifyModel(parsed.right);
 } else {
   process.exitCode = await runVerify(parsed.right);
 }

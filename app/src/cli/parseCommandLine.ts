@@ -4,7 +4,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { ConfigError, optimizerNames, type OptimizerName } from 'gradstream';
 import { boolean, integerAtLeast, oneOf, positive, type Validator } from '../internal/validate.js';
 import { CliError } from './CliError.js';
-import type { CliCommand, CliHelp, TrainConfig, VerifyConfig } from './types.js';
+import type { CliCommand, CliHelp, TrainConfig, VerifyConfig, VerifyModelConfig } from './types.js';
 
 /** Options of {@link parseCommandLine}. */
 export interface ParseOptions {
@@ -79,9 +79,29 @@ const trainConfig = (raw: Record<string, unknown>): E.Either<ConfigError, TrainC
   );
 };
 
-/** Pure validation of `verify`'s raw option values. */
-const verifyConfig = (raw: Record<string, unknown>): E.Either<ConfigError, VerifyConfig> => {
+/** `--model` names a saved model rather than a built-in one when it is a path to a .json file. */
+const isModelFile = (value: unknown): value is string => typeof value === 'string' && /\.json$/i.test(value);
+
+/** Pure validation of `verify`'s raw option values: the MNIST check, or the safety check of a model file. */
+const verifyConfig = (raw: Record<string, unknown>): E.Either<ConfigError, VerifyConfig | VerifyModelConfig> => {
   const fn = 'gradstream verify';
+  const tolerance = (auto: number) => (raw['tolerance'] === 'auto' ? E.right(auto) : field(positive, '--tolerance', fn)(raw['tolerance']));
+  if (isModelFile(raw['model']))
+    return pipe(
+      E.Do,
+      E.bind('examples', () => field((f, n) => integerAtLeast(f, n, 2), '--examples', fn)(raw['examples'])),
+      E.bind('backend', () => field((f, n) => oneOf(f, n, BACKENDS), '--backend', fn)(raw['backend'])),
+      E.bind('seed', () => field((f, n) => integerAtLeast(f, n, 0), '--seed', fn)(raw['seed'])),
+      E.bind('tolerance', () => tolerance(1e-3)),
+      E.map((checked) => ({
+        command: 'verify-model' as const,
+        modelPath: raw['model'] as string,
+        data: typeof raw['data'] === 'string' ? raw['data'] : undefined,
+        ...checked,
+      })),
+    );
+  if (raw['data'] !== undefined)
+    return E.left(new ConfigError(fn, '--data', raw['data'], 'given only with --model path/to/model.json'));
   return pipe(
     E.Do,
     E.bind('model', () => field((f, n) => oneOf(f, n, MODELS), '--model', fn)(raw['model'])),
@@ -89,7 +109,7 @@ const verifyConfig = (raw: Record<string, unknown>): E.Either<ConfigError, Verif
     E.bind('accumulate', () => field((f, n) => integerAtLeast(f, n, 1), '--accumulate', fn)(raw['accumulate'])),
     E.bind('backend', () => field((f, n) => oneOf(f, n, BACKENDS), '--backend', fn)(raw['backend'])),
     E.bind('seed', () => field((f, n) => integerAtLeast(f, n, 0), '--seed', fn)(raw['seed'])),
-    E.bind('tolerance', () => field(positive, '--tolerance', fn)(raw['tolerance'])),
+    E.bind('tolerance', () => tolerance(1e-5)),
     E.map((checked) => ({ command: 'verify' as const, ...checked })),
   );
 };
@@ -126,10 +146,26 @@ const program = (now: Date, chosen: (name: 'train' | 'verify', raw: Record<strin
     .addOption(new Option('--quiet', 'print nothing but errors').default(false))
     .action((options: Record<string, unknown>) => chosen('train', options));
 
-  common(root.command('verify').description('check that accumulated micro-batches give the same update as one full batch'))
+  root
+    .command('verify')
+    .description(
+      'check that accumulated micro-batches give the same update as one full batch (on MNIST), or that a saved model is safe to accumulate (--model path/to/model.json)',
+    )
+    .addOption(
+      new Option('--model <name>', `model: ${MODELS.join(' | ')} (trained on MNIST), or a saved tfjs Layers model's path/to/model.json`).default('mlp'),
+    )
+    .addOption(new Option('--micro-batch <n>', 'examples per micro-batch (mlp and cnn)').default(32))
+    .addOption(new Option('--accumulate <n>', 'micro-batches accumulated per update (mlp and cnn)').default(8))
+    .addOption(new Option('--data <file>', 'a model file only: JSON examples { "xs": [...], "ys": [...] } instead of random inputs'))
+    .addOption(new Option('--examples <n>', 'a model file only: random examples of its input shape').default(16))
     .addOption(new Option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(' | ')}`).default('wasm'))
     .addOption(new Option('--seed <n>', 'seed of the data and the initial weights').default(42))
-    .addOption(new Option('--tolerance <x>', 'largest accepted relative difference between the two updates').default(1e-5))
+    .addOption(
+      new Option('--tolerance <x>', 'largest accepted relative difference between accumulated and full-batch results').default(
+        'auto',
+        '1e-5 for mlp and cnn, 1e-3 for a model file',
+      ),
+    )
     .action((options: Record<string, unknown>) => chosen('verify', options));
 
   return root;

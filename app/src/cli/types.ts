@@ -44,8 +44,24 @@ export interface VerifyConfig {
   readonly tolerance: number;
 }
 
+/** The checked configuration of `gradstream verify --model path/to/model.json`: the safety check on a saved model. */
+export interface VerifyModelConfig {
+  readonly command: 'verify-model';
+  /** The saved tfjs Layers model's model.json. */
+  readonly modelPath: string;
+  /** A JSON file of examples `{ "xs": [...], "ys"?: [...] }`, or undefined for random inputs. */
+  readonly data: string | undefined;
+  /** Random examples to check with, when there is no data file. */
+  readonly examples: number;
+  readonly backend: BackendName;
+  /** Seed of the random inputs and of the uneven split. */
+  readonly seed: number;
+  /** Largest relative difference between the accumulated and the full-batch gradient taken as equal. */
+  readonly tolerance: number;
+}
+
 /** A parsed command: what to run, with its checked configuration. */
-export type CliCommand = TrainConfig | VerifyConfig;
+export type CliCommand = TrainConfig | VerifyConfig | VerifyModelConfig;
 
 /** Help was asked for (`--help`): print `text` to stdout and exit with 0. */
 export interface CliHelp {

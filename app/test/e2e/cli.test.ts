@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { saveModel } from '../support/saveModel.js';
 import { allElements, parseXml } from '../support/xml.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -112,6 +113,31 @@ describe('the gradstream executable', () => {
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(option);
+  });
+
+  it('verify --model: a saved MLP exits 0, a saved model with BatchNormalization exits 1 naming the layer, a missing file exits 2', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const save = async (withBn: boolean) => {
+      const model = tf.sequential({
+        layers: [
+          tf.layers.dense({ name: 'hidden', inputShape: [4], units: 6 }),
+          ...(withBn ? [tf.layers.batchNormalization({ name: 'the_bn' })] : []),
+          tf.layers.dense({ name: 'out', units: 2 }),
+        ],
+      });
+      const path = await saveModel(model);
+      model.dispose();
+      return path;
+    };
+    const safe = gradstream('verify', '--model', await save(false), '--backend', 'cpu');
+    expect(safe.code, safe.stderr).toBe(0);
+    expect(safe.stdout).toContain('SAFE to accumulate');
+    const unsafe = gradstream('verify', '--model', await save(true), '--backend', 'cpu');
+    expect(unsafe.code, unsafe.stderr).toBe(1);
+    expect(unsafe.stdout).toContain("layer 'the_bn' (BatchNormalization)");
+    const missing = gradstream('verify', '--model', join(tempDir(), 'model.json'), '--backend', 'cpu');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^gradstream verify: cannot read the model file .*model.json: no such file\n$/);
   });
 
   it('verifies the core claim on MNIST and exits 0', () => {
