@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fromLayersModel, losses, trainTestSplit } from 'gradstream';
+import { checkAccumulationSafety } from 'gradstream/testing';
 import { loadMnist } from '../data/loadMnist.js';
 import { mnistCnn } from '../models/mnistCnn.js';
 import { mnistMlp } from '../models/mnistMlp.js';
@@ -23,7 +24,8 @@ export interface VerifyIo {
  * `gradstream verify`: on real MNIST digits, from one starting model, makes one update from micro-batches
  * of uneven sizes and one from the whole batch, prints the largest relative difference per parameter
  * (next to what a plain average of micro-batch means would give), and succeeds only when every
- * difference is within the tolerance.
+ * difference is within the tolerance. The same split then goes through `checkAccumulationSafety`
+ * (gradstream/testing), which checks the model itself: the run fails if either check does.
  *
  * ## Example
  * ```ts
@@ -50,11 +52,19 @@ export async function runVerify(config: VerifyConfig, io: VerifyIo = {}): Promis
     };
     try {
       const sizes = unevenSizes(total, config.accumulate, config.seed);
-      const report = await verifyAccumulation(fromLayersModel(layersModel), losses.softmaxCrossEntropy, batch, sizes);
+      const model = fromLayersModel(layersModel);
+      const report = await verifyAccumulation(model, losses.softmaxCrossEntropy, batch, sizes);
       io.report?.(report);
       const passed = report.worst <= config.tolerance;
+      // The pipeline is exact; is the model? The same split through gradstream/testing's safety check
+      // (its own tolerance: it compares gradients, not updates, and reports coupled layers by name).
+      const safety = checkAccumulationSafety(model, losses.softmaxCrossEntropy, batch, { splits: [sizes] });
       stdout.write(format(report, config, passed));
-      return passed ? 0 : 1;
+      stdout.write(
+        `model check (gradstream/testing checkAccumulationSafety): largest gradient difference ${sci(safety.worst)}, ` +
+          `${safety.safe ? 'safe to accumulate' : `NOT safe to accumulate: ${safety.causes.join('; ')}`}\n`,
+      );
+      return passed && safety.safe ? 0 : 1;
     } finally {
       tf.dispose([batch.xs, batch.ys]);
       layersModel.dispose();

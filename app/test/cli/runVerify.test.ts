@@ -37,6 +37,7 @@ describe('gradstream verify', () => {
     expect(new Set(report.sizes).size).toBeGreaterThan(1);
     expect(report.sizes.reduce((a, b) => a + b, 0)).toBe(256);
     expect(report.worst).toBeLessThanOrEqual(1e-5);
+    expect(text).toMatch(/model check \(gradstream\/testing checkAccumulationSafety\): largest gradient difference \S+, safe to accumulate/);
     // The common bug fails the same check, by orders of magnitude.
     expect(report.worstMeanOfMeans).toBeGreaterThan(1e-3);
     expect(report.rows.map((r) => r.param)).toEqual(['hidden/kernel', 'hidden/bias', 'logits/kernel', 'logits/bias']);
