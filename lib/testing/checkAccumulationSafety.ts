@@ -74,7 +74,7 @@ const RANDOM_LAYERS = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', '
  * batch's own statistics, in-batch negatives or a layer that mixes examples break that silently. This
  * computes the full-batch mean gradient of `batch` at `model.params` and the accumulated mean gradient
  * over several splits of it (even, uneven, single examples), compares them parameter by parameter, and
- * reports which parameters diverge and the causes it can see (for a {@link fromLayersModel} model, its
+ * reports which parameters diverge and the causes it can see (for a `fromLayersModel` model, its
  * BatchNormalization and random layers by name).
  *
  * It checks the model and the loss, not a pipeline: use {@link assertAccumulationLaw} for that. A Layers
@@ -87,7 +87,7 @@ const RANDOM_LAYERS = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', '
  * // ['bn/gamma', …], ["layer 'bn' (BatchNormalization) normalises each micro-batch by its own mean and variance in training"]
  * ```
  *
- * @param model a pure model or a {@link fromLayersModel} adapter (its params are not changed)
+ * @param model a pure model or a `fromLayersModel` adapter (its params are not changed)
  * @param loss the loss, per-example or `{ sum, count }`
  * @param batch at least two examples (not disposed: the caller owns it)
  * @param options tolerance, splits, seed of the uneven split

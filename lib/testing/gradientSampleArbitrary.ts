@@ -17,7 +17,7 @@ export interface GradientSampleArbitraryOptions {
 }
 
 /**
- * A fast-check arbitrary of {@link GradientSample}s' values for parameters of the given shapes: what one
+ * A fast-check arbitrary of `GradientSample`s' values for parameters of the given shapes: what one
  * micro-batch contributes to a window, for testing what sums samples (`accumulate`, a custom reducer)
  * without a model. Turn `grads` into tensors with {@link paramsFromValues}; `loss` is the micro-batch's
  * loss sum.

@@ -3,7 +3,7 @@ import type { NonFinitePolicy } from '../accumulate/accumulate.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import type { OptimizerName } from '../optim/optimizerFromName.js';
 
-/** The plain values of {@link train}'s options, from {@link trainOptionsArbitrary}. */
+/** The plain values of `train`'s options, from {@link trainOptionsArbitrary}. */
 export interface TrainOptionValues {
   readonly optimizer: OptimizerName;
   readonly learningRate: number;
@@ -26,7 +26,7 @@ export interface TrainOptionsArbitraryOptions {
 const ALL: ReadonlyArray<OptimizerName> = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad'];
 
 /**
- * A fast-check arbitrary of valid {@link train} configurations, as plain values: optimizer and learning
+ * A fast-check arbitrary of valid `train` configurations, as plain values: optimizer and learning
  * rate, accumulation steps, micro-batch size (or none), partial-window and non-finite policies. Turn one
  * into options with {@link trainOptionsFromValues}.
  *

@@ -4,7 +4,7 @@ import type { TrainOptions } from '../train/validateTrainOptions.js';
 import type { TrainOptionValues } from './trainOptionsArbitrary.js';
 
 /**
- * {@link train}'s options from a {@link trainOptionsArbitrary} value, for `model` and `loss`.
+ * `train`'s options from a {@link trainOptionsArbitrary} value, for `model` and `loss`.
  *
  * ## Example
  * ```ts

@@ -30,7 +30,7 @@ export interface TensorValues {
 /** The plain values of a parameter map (or a gradient map), by name. */
 export type ParamValues = Readonly<Record<string, TensorValues>>;
 
-/** The plain values of a {@link GradientSample}. */
+/** The plain values of a `GradientSample`. */
 export interface GradientSampleValues {
   readonly grads: ParamValues;
   readonly loss: number;
@@ -39,7 +39,7 @@ export interface GradientSampleValues {
 }
 
 /**
- * A training pipeline under test: given {@link train}'s options, an operator from batches to one
+ * A training pipeline under test: given `train`'s options, an operator from batches to one
  * {@link TrainStep} per update. `train` itself is one; so is any function that wraps it (preprocessing,
  * a custom optimizer chain, a hand-written loop that claims to do the same).
  *
