@@ -194,8 +194,8 @@ async function main(): Promise<void> {
   if (kernelsResult !== undefined) printKernels(kernelsResult);
   for (const p of profileResults) {
     printTable(
-      `6. Profile on wasm, ${p.model}, ${p.setup} useFastWasmKernels: one update (8 × 32, Adam) under tf.profile, ${p.totalMs.toFixed(1)} ms in all`,
-      ['kernel', 'calls', 'total ms'],
+      `6. Profile on wasm, ${p.model}, ${p.setup} useFastWasmKernels: one update (8 × 32, Adam) under tf.profile, median of 5: ${p.totalMs.toFixed(1)} ms in all`,
+      ['kernel', 'calls', 'ms'],
       p.kernels.filter((k) => k.ms >= 0.05 * p.kernels[0]!.ms || k.ms >= 1).map((k) => [k.kernel, String(k.calls), k.ms.toFixed(2)]),
     );
   }

@@ -3,16 +3,20 @@
  * useFastWasmKernels: `tf.profile` around one update (8 micro-batches of 32, Adam) of the MLP 784-256-10
  * and of the CLI's CNN, after two untimed warm-up updates. tf.profile times each kernel call with the
  * backend's timer (on wasm: wall time around the synchronous kernel), so the table says which kernels
- * dominate, not what an unprofiled update costs. Printed as a table per model: kernel, calls, total ms.
+ * dominate, not what an unprofiled update costs. Five updates are profiled; each kernel's figure is the
+ * median over them of its total per update (a shared machine's pauses land on one update, not on all).
+ * Printed as a table per model: kernel, calls per update, median ms per update.
  */
 import * as tf from '@tensorflow/tfjs';
 import { useFastWasmKernels } from '../../lib/backends/useFastWasmKernels.js';
 import { useFastWasmMatMul } from '../../lib/backends/useFastWasmMatMul.js';
 import type { Examples } from '../../lib/data/types.js';
 import { fromLayersModel } from '../../lib/models/fromLayersModel.js';
+import { quantile } from '../internal/stats.js';
 import { makeLayers, microBatchSource, type ModelName, runTrain } from '../internal/fixtures.js';
 
 const N = 8;
+const UPDATES = 5;
 
 export interface KernelProfile {
   readonly kernel: string;
@@ -33,20 +37,30 @@ async function profileOne(examples: Examples, name: ModelName, setup: 'before' |
   try {
     const model = fromLayersModel(layers);
     for (let i = 0; i < 2; i++) runTrain(model, microBatchSource(examples, name, N, i), N);
-    const started = performance.now();
-    const info = await tf.profile(() => {
-      runTrain(model, microBatchSource(examples, name, N, 2), N);
-    });
-    const totalMs = performance.now() - started;
-    const byName = new Map<string, { calls: number; ms: number }>();
-    for (const k of info.kernels) {
-      const entry = byName.get(k.name) ?? { calls: 0, ms: 0 };
-      entry.calls += 1;
-      entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      byName.set(k.name, entry);
+    const totals: number[] = [];
+    const byName = new Map<string, { calls: number; ms: number[] }>();
+    for (let u = 0; u < UPDATES; u++) {
+      const started = performance.now();
+      const info = await tf.profile(() => {
+        runTrain(model, microBatchSource(examples, name, N, 2 + u), N);
+      });
+      totals.push(performance.now() - started);
+      const update = new Map<string, { calls: number; ms: number }>();
+      for (const k of info.kernels) {
+        const entry = update.get(k.name) ?? { calls: 0, ms: 0 };
+        entry.calls += 1;
+        entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        update.set(k.name, entry);
+      }
+      for (const [kernel, e] of update) {
+        const all = byName.get(kernel) ?? { calls: e.calls, ms: [] };
+        all.ms.push(e.ms);
+        byName.set(kernel, all);
+      }
     }
-    const kernels = [...byName.entries()].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms);
-    return { model: name, setup, totalMs, kernels };
+    const median = (xs: ReadonlyArray<number>) => quantile([...xs, ...Array<number>(UPDATES - xs.length).fill(0)], 0.5);
+    const kernels = [...byName.entries()].map(([kernel, e]) => ({ kernel, calls: e.calls, ms: median(e.ms) })).sort((a, b) => b.ms - a.ms);
+    return { model: name, setup, totalMs: quantile(totals, 0.5), kernels };
   } finally {
     layers.dispose();
     restore();
