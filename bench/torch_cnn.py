@@ -4,11 +4,14 @@ The CLI's CNN (lib/models/mnistCnn.ts): conv 3x3x8 valid + ReLU, 2x2 max pool, c
 2x2 max pool, flatten, dense 400 -> 10; channels-last input 28x28x1 (PyTorch runs NCHW, its native layout).
 One update = 8 micro-batches of 32: per micro-batch the summed softmax cross-entropy, backward (the gradients
 accumulate in .grad, as gradstream sums them), then the mean gradient and one Adam step (lr 1e-3, eps 1e-7).
-Inputs are random: the work does not depend on the values. Prints {"msPerUpdate": median} as JSON.
+Inputs are random: the work does not depend on the values.
+
+Serves the bench: after 5 warm-up updates it prints "ready", then for each line n read from stdin runs n
+updates and prints "done <ms>" (their time, measured here); so the bench can alternate PyTorch with the
+wasm contenders in the same rounds. Ends at end of input.
 """
 import argparse
-import json
-import statistics
+import sys
 import time
 
 import torch
@@ -16,7 +19,6 @@ from torch import nn
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--threads", type=int, default=1)
-parser.add_argument("--updates", type=int, default=30)
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(42)
@@ -46,9 +48,9 @@ def update():
 
 for _ in range(5):
     update()
-times = []
-for _ in range(args.updates):
+print("ready", torch.__version__, flush=True)
+for line in sys.stdin:
     start = time.perf_counter()
-    update()
-    times.append((time.perf_counter() - start) * 1000)
-print(json.dumps({"msPerUpdate": statistics.median(times), "threads": args.threads, "torch": torch.__version__}))
+    for _ in range(int(line)):
+        update()
+    print("done", (time.perf_counter() - start) * 1000, flush=True)

@@ -7,10 +7,12 @@
  *   (micro-batches of 32 made directly), both with the fast kernels, and the dataset pipeline before;
  * - one update of the CLI's CNN (micro 32 × 8, Adam): before (useFastWasmMatMul + useWasmConvGradients,
  *   what the CLI did) and after (useFastWasmKernels);
- * - the same CNN update in PyTorch CPU (bench/torch_cnn.py, run by /usr/bin/python3 after the wasm
- *   rounds, 1 and 2 threads), when python3-torch is importable.
+ * - the same CNN update in PyTorch CPU (bench/torch_cnn.py, served by a /usr/bin/python3 process per
+ *   thread count, 1 and 2, alternated in the same rounds; each of its iterations includes a pipe round
+ *   trip of well under a millisecond), when python3-torch is importable; skipped loudly otherwise.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { from, map, type Observable } from 'rxjs';
@@ -48,8 +50,8 @@ export interface CnnResult {
   readonly msPerUpdate: Readonly<Record<string, Summary>>;
   /** before over after. */
   readonly speedup: Summary;
-  /** PyTorch CPU ms per update by thread count, or why it was skipped. */
-  readonly torch: { readonly threads1: number; readonly threads2: number } | { readonly skipped: string };
+  /** after over PyTorch CPU, by thread count, timed in the same rounds; or why it was skipped. */
+  readonly torch: { readonly version: string; readonly afterOverThreads1: Summary; readonly afterOverThreads2: Summary } | { readonly skipped: string };
 }
 
 export interface KernelsResult {
@@ -121,39 +123,68 @@ async function pipelineCase(examples: Examples, timing: AlternateOptions): Promi
   }
 }
 
-/** Runs bench/torch_cnn.py with /usr/bin/python3, or says why not. */
-function torchCnn(updates: number): CnnResult['torch'] {
-  const python = '/usr/bin/python3';
-  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { skipped: 'python3-torch not installed' };
-  // This file runs from node_modules/.cache/gradstream-bench/bench/cases/: five levels up is the repository.
-  const script = fileURLToPath(new URL('../../../../../bench/torch_cnn.py', import.meta.url));
-  const run = (threads: number): number => {
-    const r = spawnSync(python, [script, '--threads', String(threads), '--updates', String(updates)], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`torch_cnn.py failed: ${r.stderr}`);
-    return (JSON.parse(r.stdout) as { msPerUpdate: number }).msPerUpdate;
-  };
-  return { threads1: run(1), threads2: run(2) };
+/** A PyTorch process serving CNN updates (bench/torch_cnn.py), as a contender; `undefined` when torch is absent. */
+interface TorchServer {
+  readonly contender: Contender;
+  readonly version: string;
+  readonly close: () => void;
 }
 
-async function cnnCase(examples: Examples, timing: AlternateOptions, torchUpdates: number): Promise<CnnResult> {
+async function torchServer(threads: number): Promise<TorchServer | string> {
+  const python = '/usr/bin/python3';
+  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0) return 'python3-torch not installed';
+  // This file runs from node_modules/.cache/gradstream-bench/bench/cases/: five levels up is the repository.
+  const script = fileURLToPath(new URL('../../../../../bench/torch_cnn.py', import.meta.url));
+  const child = spawn(python, [script, '--threads', String(threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<string> => {
+    const line = await lines.next();
+    if (line.done === true) throw new Error(`torch_cnn.py (${threads} threads) ended early`);
+    return line.value;
+  };
+  const ready = await next();
+  if (!ready.startsWith('ready')) throw new Error(`torch_cnn.py: unexpected ${ready}`);
+  return {
+    version: ready.split(' ')[1] ?? 'unknown',
+    contender: {
+      name: `PyTorch CPU, ${threads} thread${threads === 1 ? '' : 's'}`,
+      fn: async () => {
+        child.stdin.write('1\n');
+        await next();
+      },
+    },
+    close: () => {
+      child.stdin.end();
+    },
+  };
+}
+
+async function cnnCase(examples: Examples, timing: AlternateOptions): Promise<CnnResult> {
   const layers = [makeLayers('cnn'), makeLayers('cnn')];
   const models = layers.map((l) => fromLayersModel(l));
+  const torch = [await torchServer(1), await torchServer(2)];
+  const servers = torch.filter((t): t is TorchServer => typeof t !== 'string');
   let round = 0;
   try {
-    const [before, after] = await alternate(
+    const [before, after, ...pytorch] = await alternate(
       [
         withKernels('before (useFastWasmMatMul + useWasmConvGradients)', false, () => runTrain(models[0]!, microBatchSource(examples, 'cnn', N, round++), N)),
         withKernels('after (useFastWasmKernels)', true, () => runTrain(models[1]!, microBatchSource(examples, 'cnn', N, round++), N)),
+        ...servers.map((s) => s.contender),
       ],
       timing,
     );
     return {
-      msPerUpdate: Object.fromEntries([before!, after!].map((t) => [t.name, summarize(t.roundMedians)])),
+      msPerUpdate: Object.fromEntries([before!, after!, ...pytorch].map((t) => [t.name, summarize(t.roundMedians)])),
       speedup: ratio(before!, after!),
-      torch: torchCnn(torchUpdates),
+      torch:
+        pytorch.length === 2
+          ? { version: servers[0]!.version, afterOverThreads1: ratio(after!, pytorch[0]!), afterOverThreads2: ratio(after!, pytorch[1]!) }
+          : { skipped: typeof torch[0] === 'string' ? torch[0] : 'python3-torch not usable' },
     };
   } finally {
+    servers.forEach((s) => s.close());
     layers.forEach((l) => l.dispose());
   }
 }
@@ -166,6 +197,6 @@ export async function kernels(examples: Examples, quick: boolean): Promise<Kerne
   const t = (rounds: number, perRound: number): AlternateOptions => (quick ? { warmup: 1, rounds: 2, perRound: 1 } : { warmup: 2, rounds, perRound });
   const slice = [await sliceCase(256, t(20, 3)), await sliceCase(DATASET_ROWS, t(20, 3))];
   const pipeline = await pipelineCase(examples, t(16, 2));
-  const cnn = await cnnCase(examples, t(12, 1), quick ? 3 : 30);
+  const cnn = await cnnCase(examples, t(12, 1));
   return { slice, pipeline, cnn };
 }

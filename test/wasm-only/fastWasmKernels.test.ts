@@ -385,6 +385,31 @@ describe('useFastWasmKernels', () => {
       await fc.assert(fc.asyncProperty(convCase, (c) => expectConvGradWithinBound(tf.Conv2DBackpropInput, c)), RUNS);
     });
 
+    it('sends NCHW to the exact kernels: the filter gradient equals the cpu kernel bit for bit, the input gradient is within the bound', async () => {
+      await fc.assert(
+        fc.asyncProperty(convCase, async (c) => {
+          const nchw = (kernel: typeof tf.Conv2DBackpropFilter | typeof tf.Conv2DBackpropInput, abs: boolean) => {
+            const s = convShapes(c);
+            const x = [c.batch, c.inChannels, c.height, c.width];
+            const dyShape = [s.dy[0]!, s.dy[3]!, s.dy[1]!, s.dy[2]!];
+            const dy = convPlain(dyShape, c.seed + 1, abs);
+            const common = { strides: [...c.strides], pad: c.pad, dataFormat: 'NCHW' };
+            return kernel === tf.Conv2DBackpropFilter
+              ? runKernel(kernel, { x: convPlain(x, c.seed, abs), dy }, { ...common, filterShape: s.filter })
+              : runKernel(kernel, { dy, filter: convPlain(s.filter, c.seed + 2, abs) }, { ...common, inputShape: x });
+          };
+          const fastFilter = onFastWasm(() => nchw(tf.Conv2DBackpropFilter, false));
+          const fastInput = onFastWasm(() => nchw(tf.Conv2DBackpropInput, false));
+          const cpu = await onCpu(() => ({ filter: nchw(tf.Conv2DBackpropFilter, false), input: nchw(tf.Conv2DBackpropInput, false), bound: nchw(tf.Conv2DBackpropInput, true) }));
+          expect(fastFilter.bytes).toEqual(cpu.filter.bytes);
+          fastInput.values.forEach((v, i) => {
+            expect(Math.abs(v - cpu.input.values[i]!)).toBeLessThanOrEqual((c.outChannels + 3) * U * cpu.bound.values[i]!);
+          });
+        }),
+        { numRuns: 15 },
+      );
+    });
+
     it('computes the filter and input gradients of a 3×3 image and a 2×2 filter (hand-worked)', () => {
       // x = 1..9, w = [[1, 2], [3, 4]], dy = 1: dW = window sums; dx[i][j] = Σ of the w taps that touch it.
       const [dx, dW] = tf.tidy(() => {
