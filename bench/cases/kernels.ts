@@ -27,7 +27,7 @@ import { type Summary, summarize } from '../internal/stats.js';
 
 const N = 8;
 const BATCH = MICRO_BATCH * N;
-const DATASET_ROWS = 4096;
+export const DATASET_ROWS = 4096;
 const SLICES_PER_ITERATION = 20;
 
 export interface SliceResult {
@@ -92,7 +92,7 @@ async function sliceCase(rows: number, timing: AlternateOptions): Promise<SliceR
 }
 
 /** `updates` whole batches of 256 sliced from the dataset tensors, in order, wrapping around. */
-function datasetBatches(xs: tf.Tensor2D, ys: tf.Tensor2D, updates: number, start: number): Observable<Batch> {
+export function datasetBatches(xs: tf.Tensor2D, ys: tf.Tensor2D, updates: number, start: number): Observable<Batch> {
   const per = DATASET_ROWS / BATCH;
   const offsets = Array.from({ length: updates }, (_, i) => ((start + i) % per) * BATCH);
   // Sliced lazily, as each batch is taken, like any dataset iterator.

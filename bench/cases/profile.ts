@@ -1,7 +1,8 @@
 /**
  * Case 6, profile: where one train() update spends its time on wasm, kernel by kernel, before and after
  * useFastWasmKernels: `tf.profile` around one update (8 micro-batches of 32, Adam) of the MLP 784-256-10
- * and of the CLI's CNN, after two untimed warm-up updates. tf.profile times each kernel call with the
+ * fed as in case 5b (256-example batches sliced from a 4096-row dataset tensor, split by microBatchSize
+ * 32) and of the CLI's CNN (pre-split micro-batches, as in case 5c), after two untimed warm-up updates. tf.profile times each kernel call with the
  * backend's timer (on wasm: wall time around the synchronous kernel), so the table says which kernels
  * dominate, not what an unprofiled update costs. Five updates are profiled; each kernel's figure is the
  * median over them of its total per update (a shared machine's pauses land on one update, not on all).
@@ -13,7 +14,8 @@ import { useFastWasmMatMul } from '../../lib/backends/useFastWasmMatMul.js';
 import type { Examples } from '../../lib/data/types.js';
 import { fromLayersModel } from '../../lib/models/fromLayersModel.js';
 import { quantile } from '../internal/stats.js';
-import { makeLayers, microBatchSource, type ModelName, runTrain } from '../internal/fixtures.js';
+import { datasetBatches, DATASET_ROWS } from './kernels.js';
+import { makeLayers, MICRO_BATCH, microBatchSource, type ModelName, runTrain } from '../internal/fixtures.js';
 
 const N = 8;
 const UPDATES = 5;
@@ -34,15 +36,24 @@ export interface ProfileResult {
 async function profileOne(examples: Examples, name: ModelName, setup: 'before' | 'after'): Promise<ProfileResult> {
   const restore = setup === 'after' ? useFastWasmKernels() : useFastWasmMatMul();
   const layers = makeLayers(name);
+  const data =
+    name === 'cnn'
+      ? undefined
+      : {
+          xs: tf.tensor2d(examples.images.subarray(0, DATASET_ROWS * 784), [DATASET_ROWS, 784]),
+          ys: tf.tensor2d(examples.labels.subarray(0, DATASET_ROWS * 10), [DATASET_ROWS, 10]),
+        };
   try {
     const model = fromLayersModel(layers);
-    for (let i = 0; i < 2; i++) runTrain(model, microBatchSource(examples, name, N, i), N);
+    const run = (u: number) =>
+      name === 'cnn' ? runTrain(model, microBatchSource(examples, name, N, u), N) : runTrain(model, datasetBatches(data!.xs, data!.ys, 1, u), N, MICRO_BATCH);
+    for (let i = 0; i < 2; i++) run(i);
     const totals: number[] = [];
     const byName = new Map<string, { calls: number; ms: number[] }>();
     for (let u = 0; u < UPDATES; u++) {
       const started = performance.now();
       const info = await tf.profile(() => {
-        runTrain(model, microBatchSource(examples, name, N, 2 + u), N);
+        run(2 + u);
       });
       totals.push(performance.now() - started);
       const update = new Map<string, { calls: number; ms: number }>();
@@ -63,6 +74,7 @@ async function profileOne(examples: Examples, name: ModelName, setup: 'before' |
     return { model: name, setup, totalMs: quantile(totals, 0.5), kernels };
   } finally {
     layers.dispose();
+    if (data !== undefined) tf.dispose([data.xs, data.ys]);
     restore();
   }
 }
