@@ -7,7 +7,7 @@
  * Timings are only ever compared as ratios of contenders alternated side by side in this one process,
  * after a warm-up (see internal/alternate.ts). Not a test: nothing here asserts.
  *
- * Flags: `--quick` (few rounds, to check that it runs), `--cases overhead,memory,fit,backends`.
+ * Flags: `--quick` (few rounds, to check that it runs), `--cases overhead,memory,fit,backends,kernels,profile`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
@@ -25,11 +25,13 @@ import { printTable } from './internal/table.js';
 import { type BackendsResult, backends } from './cases/backends.js';
 import { type FitResult, fitComparison } from './cases/fit.js';
 import { type MemoryResult, memory } from './cases/memory.js';
+import { type KernelsResult, kernels } from './cases/kernels.js';
 import { type OverheadResult, overhead } from './cases/overhead.js';
+import { type ProfileResult, profile } from './cases/profile.js';
 
 type Backend = 'wasm' | 'cpu';
 const BACKENDS: ReadonlyArray<Backend> = ['wasm', 'cpu'];
-const ALL_CASES = ['overhead', 'memory', 'fit', 'backends'] as const;
+const ALL_CASES = ['overhead', 'memory', 'fit', 'backends', 'kernels', 'profile'] as const;
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -125,6 +127,19 @@ async function main(): Promise<void> {
     }
   }
 
+  let kernelsResult: KernelsResult | undefined;
+  if (cases.has('kernels')) {
+    log('kernels');
+    await tf.setBackend('wasm');
+    kernelsResult = await kernels(examples, quick);
+  }
+  let profileResults: ProfileResult[] = [];
+  if (cases.has('profile')) {
+    log('profile');
+    await tf.setBackend('wasm');
+    profileResults = await profile(examples);
+  }
+
   const info = { ...machine(), wasm: wasmFlags };
   console.log(`\ngradstream bench: ${info.cpuCount} × ${info.cpuModel}, ${info.os}, Node ${info.node}, tfjs ${info.tfjs}`);
   console.log('Figures: median [p25–p75] over alternated rounds; ratios are of contenders timed side by side.');
@@ -176,6 +191,15 @@ async function main(): Promise<void> {
     }
   }
 
+  if (kernelsResult !== undefined) printKernels(kernelsResult);
+  for (const p of profileResults) {
+    printTable(
+      `6. Profile on wasm, ${p.model}, ${p.setup} useFastWasmKernels: one update (8 × 32, Adam) under tf.profile, median of 5: ${p.totalMs.toFixed(1)} ms in all`,
+      ['kernel', 'calls', 'ms'],
+      p.kernels.filter((k) => k.ms >= 0.05 * p.kernels[0]!.ms || k.ms >= 1).map((k) => [k.kernel, String(k.calls), k.ms.toFixed(2)]),
+    );
+  }
+
   const results = {
     date: new Date().toISOString(),
     quick,
@@ -186,10 +210,38 @@ async function main(): Promise<void> {
     memory: memoryResults,
     fit: fitResults,
     backendComparison: backendResults,
+    kernels: kernelsResult ?? null,
+    profile: profileResults,
   };
   const out = fileURLToPath(new URL('../../../../bench/results.json', import.meta.url));
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${out}`);
+}
+
+function printKernels(r: KernelsResult): void {
+  printTable(
+    '5a. Slice on wasm: 32 rows of a float32 [rows, 784] tensor, tfjs-backend-wasm\'s kernel vs useFastWasmKernels (ms per slice)',
+    ['rows', 'stock ms', 'fast ms', 'speed-up'],
+    r.slice.map((s) => [String(s.rows), show(s.stockMs, 4), show(s.fastMs, 4), `×${show(s.speedup, 1)}`]),
+  );
+  const p = r.pipeline;
+  printTable(
+    '5b. Dataset batches on wasm: MLP 784-256-10, Adam, 256-example batches sliced from a 4096-row tensor and split by microBatchSize 32, vs pre-split micro-batches (ms per update)',
+    ['pipeline', 'ms/update'],
+    Object.entries(p.msPerUpdate).map(([k, v]) => [k, show(v, 1)]),
+  );
+  console.log(`dataset / pre-split, both fast: ×${show(p.datasetOverPreSplit)} (goal <= 1.05); stock Slice / fast: ×${show(p.datasetSpeedup, 2)}`);
+  const c = r.cnn;
+  printTable(
+    '5c. CNN update (the CLI\'s CNN, micro-batch 32 × 8, Adam): wasm before and after useFastWasmKernels, and PyTorch CPU, in the same rounds (ms per update)',
+    ['contender', 'ms/update'],
+    Object.entries(c.msPerUpdate).map(([k, v]) => [k, show(v, 1)]),
+  );
+  console.log(`after / before: speed-up ×${show(c.speedup, 2)}`);
+  if ('skipped' in c.torch) console.log(`PyTorch: skipped: ${c.torch.skipped}`);
+  else {
+    console.log(`after / PyTorch ${c.torch.version} 1 thread: ×${show(c.torch.afterOverThreads1, 2)} (goal <= 2.5); after / PyTorch 2 threads: ×${show(c.torch.afterOverThreads2, 2)}`);
+  }
 }
 
 await main();

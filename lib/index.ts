@@ -37,6 +37,7 @@ export { KernelNotRegisteredError } from './errors/KernelNotRegisteredError.js';
 export { useFastWasmMatMul } from './backends/useFastWasmMatMul.js';
 export { fastWasmMatMulEnabled } from './backends/fastWasmMatMulEnabled.js';
 export { useWasmConvGradients } from './backends/useWasmConvGradients.js';
+export { useFastWasmKernels } from './backends/useFastWasmKernels.js';
 
 // Data: labelled examples in typed arrays, a seeded shuffling source of batches, a train/test split.
 export type { Examples, TrainTestSplit } from './data/types.js';

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { useFastWasmMatMul, useWasmConvGradients } from 'gradstream';
+import { useFastWasmKernels } from 'gradstream';
 import type { BackendName } from './types.js';
 
 /**
- * Makes `name` the TensorFlow.js backend, loading the wasm backend on demand, and on wasm installs the
- * faster matrix-multiply kernels ({@link useFastWasmMatMul}) and the filter gradient of Conv2D
- * ({@link useWasmConvGradients}). An edge of the program: it changes
- * TensorFlow.js's global state.
+ * Makes `name` the TensorFlow.js backend, loading the wasm backend on demand, and on wasm installs
+ * gradstream's training kernels ({@link useFastWasmKernels}: fast transposed products, a Slice that
+ * copies only the slice, the Conv2D gradients tfjs-backend-wasm lacks or runs slowly, pooling
+ * gradients). An edge of the program: it changes TensorFlow.js's global state.
  *
  * ## Example
  * ```ts
@@ -24,9 +24,7 @@ export async function selectBackend(name: BackendName): Promise<void> {
     throw new Error(`gradstream: the ${name} backend failed to initialise`);
   }
   await tf.ready();
-  if (name === 'wasm') {
-    useFastWasmMatMul();
-    // tfjs-backend-wasm 4.22 cannot train a Conv2D layer without it (tfjs issue 8474).
-    useWasmConvGradients();
-  }
+  // On wasm, also the Conv2D filter gradient, without which tfjs-backend-wasm 4.22 cannot train a Conv2D
+  // layer (tfjs issue 8474).
+  if (name === 'wasm') useFastWasmKernels();
 }
