@@ -7,6 +7,7 @@ import { ConfigError } from '../errors/ConfigError.js';
 import { mulberry32 } from '../internal/mulberry32.js';
 import { permutation } from '../internal/permutation.js';
 import { pick } from '../internal/pickExamples.js';
+import { optionsObject } from '../internal/options.js';
 import { boolean, getOrThrow, integerAtLeast, withDefault } from '../internal/validate.js';
 import type { Examples } from './types.js';
 
@@ -39,6 +40,7 @@ const FN = 'shuffledBatches';
 const validate = (o: ShuffledBatchesOptions): E.Either<ConfigError, Required<Omit<ShuffledBatchesOptions, 'scheduler'>>> =>
   pipe(
     E.Do,
+    E.bind('known', () => optionsObject(FN, ['examples', 'batchSize', 'seed', 'epoch', 'inputShape', 'dropRemainder', 'scheduler'])(o)),
     E.bind('batchSize', () => integerAtLeast(FN, 'batchSize', 1)(o.batchSize)),
     E.bind('seed', () => integerAtLeast(FN, 'seed', 0)(o.seed)),
     E.bind('epoch', () => integerAtLeast(FN, 'epoch', 0)(o.epoch)),
@@ -50,7 +52,7 @@ const validate = (o: ShuffledBatchesOptions): E.Either<ConfigError, Required<Omi
         ? E.right(shape)
         : E.left(new ConfigError(FN, 'inputShape', shape, `positive integers whose product is ${o.examples.features}`));
     }),
-    E.map((v) => ({ ...v, examples: o.examples })),
+    E.map(({ known: _known, ...v }) => ({ ...v, examples: o.examples })),
   );
 
 /** Mixes the run's seed with the epoch, so that each epoch is shuffled differently but reproducibly. */

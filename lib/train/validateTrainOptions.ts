@@ -1,9 +1,12 @@
+import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { AccumulationSteps, NonFinitePolicy } from '../accumulate/accumulate.js';
 import { validateAccumulate } from '../accumulate/accumulate.js';
 import { ConfigError } from '../errors/ConfigError.js';
-import { checkSameParams } from '../internal/tensorMaps.js';
+import { describeValue } from '../internal/describeValue.js';
+import { optionsObject } from '../internal/options.js';
+import { checkSameParams, disposeTree, tidyTree } from '../internal/tensorMaps.js';
 import { integerAtLeast, isFunction, withDefault } from '../internal/validate.js';
 import type { Loss, Model } from '../models/types.js';
 import type { GradientTransformation } from '../optim/types.js';
@@ -50,29 +53,78 @@ const present =
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
+/** Every option {@link train} takes: any other key is a misspelling, rejected with the nearest of these. */
+const TRAIN_OPTIONS: ReadonlyArray<keyof TrainOptions<unknown>> = [
+  'model',
+  'loss',
+  'optimizer',
+  'accumulationSteps',
+  'microBatchSize',
+  'partialWindow',
+  'nonFinite',
+  'initialState',
+];
+
+/** A tfjs Layers model: by class, or by shape when the app holds a second copy of tfjs. */
+const isLayersModel = (v: unknown): boolean =>
+  v instanceof tf.LayersModel || (isObject(v) && Array.isArray(v['layers']) && typeof v['predict'] === 'function' && typeof v['fit'] === 'function');
+
+/** A tfjs optimizer (`tf.train.adam()`): by class, or by its `applyGradients`. */
+const isTfjsOptimizer = (v: unknown): boolean => v instanceof tf.Optimizer || (isObject(v) && typeof v['applyGradients'] === 'function');
+
+const model = (value: unknown): E.Either<ConfigError, Model> => {
+  if (isLayersModel(value))
+    return E.left(new ConfigError(FN, 'model', value, 'a gradstream Model ({ params, apply }): wrap a tf.LayersModel with fromLayersModel(layersModel)'));
+  if (!isObject(value) || !isObject(value['params']) || typeof value['apply'] !== 'function')
+    return E.left(new ConfigError(FN, 'model', value, 'a Model ({ params, apply }), or fromLayersModel(layersModel)'));
+  const params = value['params'] as Record<string, unknown>;
+  const names = Object.keys(params);
+  // An empty map would reach tfjs as "gradients() received an empty list of xs" at the first micro-batch.
+  if (names.length === 0) return E.left(new ConfigError(FN, 'model.params', params, 'a map of at least one parameter tensor'));
+  const bad = names.find((n) => !(params[n] instanceof tf.Tensor) || (params[n] as tf.Tensor).isDisposed);
+  if (bad !== undefined) return E.left(new ConfigError(FN, `model.params.${bad}`, params[bad], 'a live (not disposed) tensor'));
+  return E.right(value as unknown as Model);
+};
+
+const optimizer = <S>(value: unknown): E.Either<ConfigError, GradientTransformation<S>> => {
+  if (isTfjsOptimizer(value))
+    return E.left(
+      new ConfigError(
+        FN,
+        'optimizer',
+        value,
+        "one of gradstream's pure optimizers (sgd, adam, adamw, rmsprop, adagrad, or a chain(...) of transforms), not a tf.train optimizer",
+      ),
+    );
+  return present<GradientTransformation<S>>(
+    'optimizer',
+    (t) => isObject(t) && typeof t['init'] === 'function' && typeof t['update'] === 'function',
+    "a GradientTransformation ({ init, update }), e.g. adam({ learningRate: 1e-3 })",
+  )(value);
+};
+
 /**
- * The pure validator behind {@link train}: every option checked, before any tensor is made.
- * An `initialState` must hold the model's parameter names and shapes.
+ * The pure validator behind {@link train}: every option checked, before the stream runs. Unknown option
+ * names are rejected, naming the nearest valid one. An `initialState` must hold the model's parameter
+ * names and shapes, live tensors, and an optimizer state of the given optimizer's structure.
  */
 export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<ConfigError, TrainConfig<S>> =>
   pipe(
     E.Do,
-    E.bind('options', () => present<TrainOptions<S>>('options', isObject, 'an object')(options)),
-    E.bind('model', ({ options: o }) =>
-      present<Model>('model', (m) => isObject(m) && isObject(m['params']) && typeof m['apply'] === 'function', 'a Model ({ params, apply })')(o.model),
+    E.bind('options', () =>
+      pipe(
+        present<TrainOptions<S>>('options', isObject, 'an object')(options),
+        E.chain((o) => optionsObject(FN, TRAIN_OPTIONS)(o)),
+        E.map((o) => o as unknown as TrainOptions<S>),
+      ),
     ),
+    E.bind('model', ({ options: o }) => model(o.model)),
     E.bind('loss', ({ options: o }) => isFunction<Loss>(FN, 'loss')(o.loss)),
-    E.bind('optimizer', ({ options: o }) =>
-      present<GradientTransformation<S>>(
-        'optimizer',
-        (t) => isObject(t) && typeof t['init'] === 'function' && typeof t['update'] === 'function',
-        'a GradientTransformation ({ init, update })',
-      )(o.optimizer),
-    ),
+    E.bind('optimizer', ({ options: o }) => optimizer<S>(o.optimizer)),
     E.bind('microBatchSize', ({ options: o }) =>
       withDefault<number | undefined>(integerAtLeast(FN, 'microBatchSize', 1), undefined)(o.microBatchSize),
     ),
-    E.bind('initialState', ({ options: o, model }) => initialState<S>(o.initialState, model)),
+    E.bind('initialState', ({ options: o, model: m, optimizer: opt }) => initialState<S>(o.initialState, m, opt)),
     E.bind('accumulation', ({ options: o, initialState: s }) =>
       validateAccumulate(FN, o.accumulationSteps, {
         ...(o.partialWindow === undefined ? {} : { partialWindow: o.partialWindow }),
@@ -80,10 +132,10 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
         startStep: s?.step ?? 0,
       }),
     ),
-    E.map(({ model, loss, optimizer, microBatchSize, initialState: s, accumulation }) => ({
-      model,
+    E.map(({ model: m, loss, optimizer: opt, microBatchSize, initialState: s, accumulation }) => ({
+      model: m,
       loss,
-      optimizer,
+      optimizer: opt,
       accumulationSteps: accumulation.steps,
       microBatchSize,
       partialWindow: accumulation.partialWindow,
@@ -92,7 +144,7 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
     })),
   );
 
-const initialState = <S>(value: unknown, model: Model): E.Either<ConfigError, TrainState<S> | undefined> => {
+const initialState = <S>(value: unknown, m: Model, opt: GradientTransformation<S>): E.Either<ConfigError, TrainState<S> | undefined> => {
   if (value === undefined) return E.right(undefined);
   if (!isObject(value) || !isObject(value['params']) || !('optimizerState' in value))
     return E.left(new ConfigError(FN, 'initialState', value, 'a TrainState (a TrainStep.state)'));
@@ -102,9 +154,60 @@ const initialState = <S>(value: unknown, model: Model): E.Either<ConfigError, Tr
   }
   const state = value as unknown as TrainState<S>;
   try {
-    checkSameParams(FN, state.params, model.params, 'initialState parameter');
+    checkSameParams(FN, state.params, m.params, 'initialState parameter');
   } catch (mismatch) {
     return E.left(new ConfigError(FN, 'initialState.params', Object.keys(state.params), `the model's parameters (${(mismatch as Error).message})`));
   }
+  const disposed = Object.keys(state.params).find((n) => (state.params[n] as tf.Tensor).isDisposed);
+  if (disposed !== undefined)
+    return E.left(new ConfigError(FN, `initialState.params.${disposed}`, state.params[disposed], 'a live tensor (this state was disposed)'));
+  const mismatch = optimizerStateMismatch(opt, m.params, state.optimizerState);
+  if (mismatch !== undefined)
+    return E.left(
+      new ConfigError(FN, 'initialState.optimizerState', state.optimizerState, `the state of the given optimizer (${mismatch}): was it made by another optimizer?`),
+    );
   return E.right(state);
+};
+
+/**
+ * Where `actual` departs from the structure of a state the optimizer makes for these params (names,
+ * nesting, tensor shapes), or `undefined` when it has that structure. The reference state is made by
+ * `init` inside a tidy and freed at once: the only tensors validation makes, and none survive it.
+ */
+const optimizerStateMismatch = <S>(opt: GradientTransformation<S>, params: Model['params'], actual: unknown): string | undefined => {
+  const expected = tidyTree(() => opt.init(params));
+  try {
+    return structureMismatch(expected, actual, 'optimizerState');
+  } finally {
+    disposeTree(expected);
+  }
+};
+
+const structureMismatch = (expected: unknown, actual: unknown, path: string): string | undefined => {
+  const at = (what: string) => `${path} should be ${what}, got ${describeValue(actual, 60)}`;
+  if (expected instanceof tf.Tensor) {
+    if (!(actual instanceof tf.Tensor)) return at(`a tensor of shape [${expected.shape.join(', ')}]`);
+    if (actual.isDisposed) return `${path} is a disposed tensor`;
+    const same = actual.rank === expected.rank && actual.shape.every((d: number, i: number) => d === expected.shape[i]);
+    return same ? undefined : at(`a tensor of shape [${expected.shape.join(', ')}]`);
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual) || actual.length !== expected.length) return at(`a tuple of ${expected.length}`);
+    for (let i = 0; i < expected.length; i++) {
+      const found = structureMismatch(expected[i], actual[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (isObject(expected)) {
+    if (!isObject(actual) || Array.isArray(actual) || actual instanceof tf.Tensor) return at(`an object with ${Object.keys(expected).join(', ')}`);
+    for (const key of Object.keys(expected)) {
+      if (!(key in actual)) return `${path}.${key} is missing`;
+      const found = structureMismatch(expected[key], actual[key], `${path}.${key}`);
+      if (found !== undefined) return found;
+    }
+    const extra = Object.keys(actual).find((k) => !(k in expected));
+    return extra === undefined ? undefined : `${path}.${extra} is not part of this optimizer's state`;
+  }
+  return typeof actual === typeof expected ? undefined : at(`a ${typeof expected}`);
 };
