@@ -46,7 +46,7 @@ export function gradientSample(model: Model, loss: Loss, params: Params, batch: 
   const { value, grads } = withTapeCleanup(
     () => tf.engine().gradients(
     () => {
-      const predictions = model.apply(params, batch.xs);
+      const predictions = model.apply(params, batch.xs, { training: true });
       if (predictions.shape[0] !== examples)
         throw new ShapeMismatchError(FN, 'predictions and labels', [examples], predictions.shape);
       const out = loss(batch.ys, predictions);

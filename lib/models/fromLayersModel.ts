@@ -1,10 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../optim/types.js';
-import type { Model } from './types.js';
+import type { ApplyOptions, Model } from './types.js';
 import { weightNames } from './weightNames.js';
-import { batchCoupledLayers } from '../internal/batchCoupledLayers.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import { ParamMismatchError } from '../errors/ParamMismatchError.js';
+import { configEntries, leafLayers } from './internal/layerTree.js';
+import { batchCoupledLayers } from '../internal/batchCoupledLayers.js';
+import { optionsObject } from '../internal/options.js';
+import { getOrThrow } from '../internal/validate.js';
+
+const FN = 'fromLayersModel';
 
 /** A {@link Model} made from a tfjs Layers model, which it keeps for {@link writeParams}. */
 export interface LayersModelAdapter extends Model {
@@ -25,54 +30,76 @@ export interface FromLayersModelOptions {
 }
 
 /**
- * Adapts a tfjs Layers model (Sequential or functional) into a pure {@link Model}: `apply(params, xs)`
- * runs the layers in training mode with `params` in place of their trainable weights, so gradstream can
- * differentiate with respect to them and every micro-batch of a window sees the same parameters.
+ * Adapts a tfjs Layers model (Sequential or functional, models nested in it included) into a pure
+ * {@link Model}: `apply(params, xs, options)` runs the layers with `params` in place of their trainable
+ * weights, so gradstream can differentiate with respect to them and every micro-batch of a window sees
+ * the same parameters.
  *
- * Parameters are the model's trainable weights, named as their layers scope them (`hidden/kernel`, or
- * `dense_Dense1/kernel` for a layer named by tfjs): the same names in every process, so a saved
- * {@link TrainState} fits a fresh copy of the model.
- * Non-trainable weights are not parameters: BatchNormalization's moving mean and variance are updated by
- * the layer itself, from each micro-batch, as it runs in training mode, and its normalisation in training
- * uses each micro-batch's own statistics (so a BatchNormalization model is not exactly its full-batch
- * twin, as in every accumulation library). Dropout draws a fresh mask per micro-batch.
+ * **Training and inference.** `apply(params, xs, { training: true })`, as gradstream calls it when it
+ * differentiates, runs the layers in training mode: Dropout draws a fresh mask per micro-batch, and
+ * BatchNormalization normalises each micro-batch with its own statistics and updates its moving mean and
+ * variance once per micro-batch (so a BatchNormalization model is not exactly its full-batch twin, as in
+ * every accumulation library). `apply(params, xs, { training: false })`, or without options as tfjs's own
+ * `apply`, is inference: Dropout is off, BatchNormalization uses its moving statistics and leaves them
+ * as they are. Evaluate with it (gradstream's {@link evaluate} does).
  *
- * A model with a batch-coupled layer (BatchNormalization, found in nested models too) is refused with a
- * {@link ConfigError} naming the layer, unless `options.batchStatistics` is `'per-micro-batch'`: such a
- * model trains, but not on the full batch's gradient, and nothing else would tell. `checkAccumulationSafety`
- * (from `gradstream/testing`) measures how far apart the two are.
+ * **Names.** Parameters are the model's trainable weights, named as their layers scope them
+ * (`hidden/kernel`, or `dense_Dense1/kernel` for a layer named by tfjs). Where two weights would share a
+ * name (two nested models each with a layer `hidden`), each is prefixed with the path of the models that
+ * hold it (`encoderA/hidden/kernel`). Names depend only on the model's structure, so they are the same in
+ * every process and copy, and a saved {@link TrainState} fits a fresh copy of the model.
  *
- * Layer regularizers (`kernelRegularizer` and the like) are applied by `model.fit`, not by the layers, so a
- * model that has one is refused with a {@link ConfigError}: use weight decay in the optimizer instead.
- * `params` are the Layers model's live variables: a {@link writeParams} moves where the next run starts.
+ * **What is refused**, with a {@link ConfigError} naming the layer by its path, because gradstream would
+ * otherwise train something other than what the model says:
+ * - regularizers (`kernelRegularizer`, `activityRegularizer`, …) at any depth: `model.fit` adds their
+ *   penalty to the loss, the layers do not. Use weight decay in the optimizer (`adamw`,
+ *   `addDecayedWeights`) or add the penalty to your loss.
+ * - weight constraints (`kernelConstraint`, …): Keras projects weights after each optimizer step, and
+ *   tfjs's `LayerVariable.write` projects on every write (and leaks the result), so params and layer
+ *   would disagree. Drop the constraint, or clip in the optimizer (`clipByValue` clips updates).
+ * - models with several inputs or outputs: a gradstream batch carries one `xs` and one `ys` tensor.
+ *   Concatenate inputs into one tensor, or wrap the model in your own {@link Model}.
+ * - models with no trainable weight.
+ * - a batch-coupled layer (BatchNormalization, in nested models too), unless `options.batchStatistics` is
+ *   `'per-micro-batch'`: such a model trains, but not on the full batch's gradient, and nothing else would
+ *   tell. `checkAccumulationSafety` (from `gradstream/testing`) measures how far apart the two are.
  *
- * Write trained parameters back with {@link writeParams}, so that `predict` and `save` use them.
+ * `params` are the Layers model's live variables (owned by the Layers model): a {@link writeParams}
+ * moves where the next run starts. Write trained parameters back with {@link writeParams}, so that
+ * `predict` and `save` use them.
  *
  * ## Example
  * ```ts
  * const layers = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2 })] });
  * const model = fromLayersModel(layers);
  * console.log(Object.keys(model.params)); // e.g. ['dense_Dense1/kernel', 'dense_Dense1/bias']
+ * const predictions = model.apply(model.params, tf.ones([8, 4]), { training: false });
  * ```
  *
  * @param layersModel a built tfjs Layers model (its weights are not copied: `params` are its variables,
  *   owned by the Layers model)
  * @param options `batchStatistics: 'per-micro-batch'` to accept a BatchNormalization model
  * @returns the pure model
- * @throws {ConfigError} when a layer has a regularizer, or the model has a batch-coupled layer and
- *   `batchStatistics` is not `'per-micro-batch'`
+ * @throws {ConfigError} when a layer has a regularizer or a constraint, or the model has several inputs
+ *   or outputs, or no trainable weight, or a batch-coupled layer and `batchStatistics` is not
+ *   `'per-micro-batch'`, or an option is unknown
  * @see writeParams
  */
 export function fromLayersModel(layersModel: tf.LayersModel, options: FromLayersModelOptions = {}): LayersModelAdapter {
-  rejectRegularizers(layersModel);
+  if (!(layersModel instanceof tf.LayersModel) && !Array.isArray((layersModel as { layers?: unknown } | null)?.layers))
+    throw new ConfigError(FN, 'layersModel', layersModel, 'a tf.LayersModel (tf.sequential or tf.model)');
+  rejectMultipleTensors(layersModel);
+  rejectOptions(layersModel, 'Regularizer', "absent (model.fit adds a regularizer's penalty to the loss, gradstream does not: use addDecayedWeights or adamw's weightDecay in the optimizer, or add the penalty to the loss)");
+  rejectConstraints(FN, layersModel);
   rejectBatchCoupling(layersModel, options);
   const weights = weightNames(layersModel);
+  if (weights.length === 0) throw new ConfigError(FN, 'layersModel.trainableWeights', [], 'at least one trainable weight');
   const params: Record<string, tf.Tensor> = {};
   for (const [name, weight] of weights) params[name] = weight.read();
   return {
     layersModel,
     params,
-    apply: (current: Params, xs: tf.Tensor): tf.Tensor => {
+    apply: (current: Params, xs: tf.Tensor, options?: ApplyOptions): tf.Tensor => {
       // Check every name before touching any weight, so a bad map leaves the model as it was.
       const missing = weights.find(([name]) => current[name] === undefined);
       if (missing) throw new ParamMismatchError('fromLayersModel.apply', missing[0], 'no value given for this weight', Object.keys(current));
@@ -84,7 +111,8 @@ export function fromLayersModel(layersModel: tf.LayersModel, options: FromLayers
         Object.defineProperty(weight, 'read', { value: () => value, configurable: true, writable: true });
       }
       try {
-        return layersModel.apply(xs, { training: true }) as tf.Tensor;
+        // Absent options mean inference, as for tfjs's own `apply`: only gradstream's gradient pass trains.
+        return layersModel.apply(xs, { training: options?.training === true }) as tf.Tensor;
       } finally {
         weights.forEach(([, weight], i) => {
           const before = previous[i];
@@ -96,23 +124,47 @@ export function fromLayersModel(layersModel: tf.LayersModel, options: FromLayers
   };
 }
 
-/**
- * Layer regularizers add their penalty inside `model.fit`, which gradstream does not call: rather than
- * train without them silently, refuse the model and point to the optimizer's weight decay.
- */
-function rejectRegularizers(layersModel: tf.LayersModel): void {
-  for (const layer of layersModel.layers) {
-    const config = layer.getConfig() as Record<string, unknown>;
-    for (const [key, value] of Object.entries(config)) {
-      if (key.endsWith('Regularizer') && value !== null && value !== undefined)
-        throw new ConfigError(
-          'fromLayersModel',
-          `layer '${layer.name}' ${key}`,
-          value,
-          "absent (gradstream computes the loss itself: use addDecayedWeights or adamw's weightDecay in the optimizer, or add the penalty to the loss)",
-        );
-    }
+/** A gradstream batch is one `xs` and one `ys`: a model with several inputs or outputs cannot take it. */
+function rejectMultipleTensors(layersModel: tf.LayersModel): void {
+  for (const side of ['inputs', 'outputs'] as const) {
+    const tensors = layersModel[side];
+    if (tensors.length !== 1)
+      throw new ConfigError(
+        FN,
+        `layersModel.${side}`,
+        tensors.map((t) => t.name),
+        `a single tensor (a gradstream batch carries one xs and one ys: concatenate the ${side} into one tensor, or wrap the model in your own Model)`,
+      );
   }
+}
+
+/** Throws for the first option, at any depth, whose key ends with `suffix` and that is set. */
+function rejectOptions(layersModel: tf.LayersModel, suffix: string, expected: string): void {
+  for (const placed of leafLayers(layersModel)) {
+    const [found] = configEntries(placed, suffix);
+    if (found) throw new ConfigError(FN, `layer '${found.path}' ${found.key}`, found.value, expected);
+  }
+}
+
+/**
+ * Refuses a model whose trainable weights have constraints (see {@link fromLayersModel} for why).
+ * Shared with {@link writeParams}, which would otherwise leak one tensor per constrained weight and call.
+ */
+export function rejectConstraints(fn: string, layersModel: tf.LayersModel): void {
+  for (const placed of leafLayers(layersModel)) {
+    const [found] = configEntries(placed, 'Constraint');
+    if (found)
+      throw new ConfigError(
+        fn,
+        `layer '${found.path}' ${found.key}`,
+        found.value,
+        'absent (gradstream does not project weights after an update, so params and layer would disagree: drop the constraint, or use clipByValue in the optimizer)',
+      );
+  }
+  // A constraint set on a weight without a config entry (a custom layer) is caught on the variable.
+  const constrained = layersModel.trainableWeights.find((w) => (w as unknown as { constraint?: unknown }).constraint != null);
+  if (constrained)
+    throw new ConfigError(fn, `weight '${constrained.originalName}' constraint`, (constrained as unknown as { constraint: unknown }).constraint, 'absent (gradstream does not project weights after an update)');
 }
 
 /**
@@ -121,13 +173,14 @@ function rejectRegularizers(layersModel: tf.LayersModel): void {
  * side effect (a console) that a training script's output buries, and gradstream never falls back silently.
  */
 function rejectBatchCoupling(layersModel: tf.LayersModel, options: FromLayersModelOptions): void {
+  getOrThrow(optionsObject(FN, ['batchStatistics'])(options));
   const acknowledged = (options as { batchStatistics?: unknown }).batchStatistics;
   if (acknowledged !== undefined && acknowledged !== 'per-micro-batch')
-    throw new ConfigError('fromLayersModel', 'batchStatistics', acknowledged, "'per-micro-batch' or absent");
+    throw new ConfigError(FN, 'batchStatistics', acknowledged, "'per-micro-batch' or absent");
   const [first] = batchCoupledLayers(layersModel);
   if (first && acknowledged === undefined)
     throw new ConfigError(
-      'fromLayersModel',
+      FN,
       'batchStatistics',
       undefined,
       `'per-micro-batch' for a model with layer '${first.name}' (${first.className}), which normalises each micro-batch by its own statistics, so an accumulated update differs from the full batch's (or remove the layer)`,

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { checkSameParams } from '../internal/tensorMaps.js';
 import type { Params } from '../optim/types.js';
+import { rejectConstraints } from './fromLayersModel.js';
 import { weightNames } from './weightNames.js';
 
 /**
@@ -17,9 +18,15 @@ import { weightNames } from './weightNames.js';
  * @param layersModel the model to write into
  * @param params one tensor per trainable weight, named as {@link fromLayersModel} names them; copied into
  *   the weights' variables (not disposed, not kept: the caller still owns them)
+ * A model with a weight constraint (`kernelConstraint`, …) is refused with a {@link ConfigError} before
+ * anything is written, as {@link fromLayersModel} refuses it: tfjs's `LayerVariable.write` would project
+ * the values (so the layer would hold something other than `params`) and leak the projection.
+ *
  * @throws {ParamMismatchError} naming the weight when a name is missing or extra, or a shape differs
+ * @throws {ConfigError} when a weight has a constraint; nothing is written then
  */
 export function writeParams(layersModel: tf.LayersModel, params: Params): void {
+  rejectConstraints('writeParams', layersModel);
   const weights = weightNames(layersModel);
   const current: Record<string, tf.Tensor> = {};
   for (const [name, weight] of weights) current[name] = weight.read();

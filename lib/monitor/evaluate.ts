@@ -71,7 +71,7 @@ export function evaluate(options: EvaluateOptions): (params: Params) => Evaluati
       const totals = tf.tidy(() => {
         const xs = tf.tensor(examples.images.subarray(start * features, end * features), [end - start, ...inputShape]);
         const ys = tf.tensor2d(examples.labels.subarray(start * classes, end * classes), [end - start, classes]);
-        const predictions = model.apply(params, xs);
+        const predictions = model.apply(params, xs, { training: false });
         const value = loss(ys, predictions);
         const [sum, n] =
           value instanceof tf.Tensor

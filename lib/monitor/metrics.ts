@@ -76,7 +76,7 @@ export const validateMetricsOptions = (fn: string, o: MetricsOptions): E.Either<
  * // Scores parameters on a held-out set (testXs, testYs: one-hot labels); reads them, keeps no tensor.
  * const evaluate = (params: Params): Evaluation =>
  *   tf.tidy(() => {
- *     const predictions = model.apply(params, testXs);
+ *     const predictions = model.apply(params, testXs, { training: false }); // Dropout off, BatchNorm stats untouched
  *     const testLoss = losses.softmaxCrossEntropy(testYs, predictions).mean().dataSync()[0]!;
  *     const testAccuracy = tf.equal(predictions.argMax(-1), testYs.argMax(-1)).mean().dataSync()[0]!;
  *     return { testLoss, testAccuracy };
