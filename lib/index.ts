@@ -66,6 +66,7 @@ export { accumulate, type AccumulateOptions, type AccumulationSteps, type NonFin
 export type { TrainStep, TrainState } from './train/types.js';
 export type { TrainOptions } from './train/validateTrainOptions.js';
 export { train } from './train/train.js';
+export { disposeState } from './train/disposeState.js';
 export { metrics, type MetricsOptions } from './monitor/metrics.js';
 export { tapMetrics } from './monitor/tapMetrics.js';
 export { evaluate, type EvaluateOptions } from './monitor/evaluate.js';
