@@ -46,7 +46,7 @@ export function microBatches(size: number): OperatorFunction<Batch, Batch> {
 /** One batch's micro-batches, cut one at a time as the subscriber takes them; the batch is freed after. */
 function split(batch: Batch, size: number): Observable<Batch> {
   return new Observable<Batch>((subscriber) => {
-    const invalid = BatchError.check('microBatches', batch.xs.shape, batch.ys.shape);
+    const invalid = BatchError.checkBatch('microBatches', batch);
     if (invalid) {
       disposeBatch(batch);
       subscriber.error(invalid);

@@ -1,9 +1,12 @@
+import * as tf from '@tensorflow/tfjs';
 import { describeValue } from '../internal/describeValue.js';
 import { GradstreamError } from './GradstreamError.js';
 
 /**
- * A batch cannot be trained on: `xs` and `ys` count different examples, it holds no example, or a
- * tensor has no example axis. Sent down the stream's error channel, with the shapes as `input`.
+ * A batch cannot be trained on: `xs` and `ys` count different examples, it holds no example, a tensor
+ * has no example axis, or `xs` or `ys` is not a live tensor (disposed already: the same batch sent twice,
+ * or freed before the stream took it). Sent down the stream's error channel, with the shapes as `input`
+ * (or `{ tensor: 'xs' | 'ys', value }` for a tensor that is not live).
  *
  * ## Example
  * ```ts
@@ -21,6 +24,25 @@ export class BatchError extends GradstreamError {
    */
   constructor(fn: string, detail: string, input: unknown) {
     super(`${fn}: ${detail}`, input);
+  }
+
+  /**
+   * A batch, checked: `xs` and `ys` are live tensors (a disposed one is named: `train` disposes each batch
+   * once used, so a batch sent twice arrives disposed the second time), then as {@link BatchError.check}.
+   */
+  static checkBatch(fn: string, batch: { readonly xs: unknown; readonly ys: unknown }): BatchError | undefined {
+    for (const tensor of ['xs', 'ys'] as const) {
+      const value = batch[tensor];
+      if (!(value instanceof tf.Tensor))
+        return new BatchError(fn, `${tensor} must be a tf.Tensor, got ${describeValue(value)}`, { tensor, value });
+      if (value.isDisposed)
+        return new BatchError(
+          fn,
+          `${tensor} is a disposed tensor (shape ${describeValue(value.shape)}): each batch is disposed once used, so a batch cannot be sent twice (of(b, b), repeat()) or disposed before the stream takes it`,
+          { tensor, value },
+        );
+    }
+    return BatchError.check(fn, (batch.xs as tf.Tensor).shape, (batch.ys as tf.Tensor).shape);
   }
 
   /** `xs` and `ys` of a batch, checked: both have an example axis, the same count, and at least one example. */

@@ -2,7 +2,11 @@ import { GradstreamError } from './GradstreamError.js';
 
 /**
  * A TensorFlow.js kernel that a gradstream function needs is not registered for a backend, usually
- * because the backend's package was never imported. Thrown synchronously, before anything is changed.
+ * because the backend's package was never imported. Thrown synchronously, before anything is changed,
+ * by the `use…` kernel functions; sent down the stream's error channel by {@link train} (from
+ * {@link gradientSample}) when a model's forward or backward pass needs a kernel the backend lacks, with a
+ * message that names a fix. (On wasm, gradstream registers the `Conv2DBackpropFilter` kernel that
+ * tfjs-backend-wasm lacks by itself, the first time it differentiates.)
  *
  * `input` is `{ kernelName, backendName }`.
  *

@@ -10,6 +10,7 @@ import { GradstreamError } from './GradstreamError.js';
  * try {
  *   losses.meanSquaredError(tf.zeros([4, 1]), tf.zeros([4, 2]));
  * } catch (e) {
+ *   // meanSquaredError: predictions and labels differ in shape: predictions [4, 2], labels [4, 1]
  *   if (e instanceof ShapeMismatchError) console.log(e.input); // { expected: [4, 1], actual: [4, 2] }
  * }
  * ```
@@ -20,16 +21,21 @@ export class ShapeMismatchError extends GradstreamError {
    * @param what what was compared, e.g. `predictions and labels`
    * @param expected the shape that was required
    * @param actual the shape that was found
+   * @param names what the two shapes belong to, `[actual, expected]` (e.g. `['predictions', 'labels']`):
+   *   when given, the message names each shape rather than saying "expected" and "got"
    */
   constructor(
     fn: string,
     what: string,
     expected: ReadonlyArray<number | null>,
     actual: ReadonlyArray<number>,
+    names?: readonly [actual: string, expected: string],
   ) {
-    super(`${fn}: ${what} differ in shape: expected ${describeValue(expected)}, got ${describeValue(actual)}`, {
-      expected,
-      actual,
-    });
+    super(
+      names === undefined
+        ? `${fn}: ${what} differ in shape: expected ${describeValue(expected)}, got ${describeValue(actual)}`
+        : `${fn}: ${what} differ in shape: ${names[0]} ${describeValue(actual)}, ${names[1]} ${describeValue(expected)}`,
+      { expected, actual },
+    );
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../batch/types.js';
+import { ensureGradientKernels, missingKernelError } from '../backends/internal/gradientKernels.js';
 import { BatchError } from '../errors/BatchError.js';
 import { MissingGradientError } from '../errors/MissingGradientError.js';
 import { ShapeMismatchError } from '../errors/ShapeMismatchError.js';
@@ -34,10 +35,14 @@ const FN = 'gradientSample';
  * @throws {ShapeMismatchError} when predictions and labels count different examples, or a per-example
  *   loss does not have shape `[examples]`
  * @throws {MissingGradientError} when the loss does not depend on a parameter
+ * @throws {KernelNotRegisteredError} when the backend lacks a kernel the forward or backward pass needs,
+ *   naming a fix. On wasm, the `Conv2DBackpropFilter` kernel that tfjs-backend-wasm 4.22 lacks is
+ *   registered on first use ({@link useWasmConvGradients}), so Conv2D models train there without set-up.
  */
 export function gradientSample(model: Model, loss: Loss, params: Params, batch: Batch): GradientSample {
-  const invalid = BatchError.check(FN, batch.xs.shape, batch.ys.shape);
+  const invalid = BatchError.checkBatch(FN, batch);
   if (invalid) throw invalid;
+  ensureGradientKernels();
   const examples = batch.xs.shape[0] as number;
   const names = Object.keys(params);
   let count = examples;
@@ -48,7 +53,7 @@ export function gradientSample(model: Model, loss: Loss, params: Params, batch: 
     () => {
       const predictions = model.apply(params, batch.xs, { training: true });
       if (predictions.shape[0] !== examples)
-        throw new ShapeMismatchError(FN, 'predictions and labels', [examples], predictions.shape);
+        throw new ShapeMismatchError(FN, `predictions and labels (${examples} examples)`, batch.ys.shape, predictions.shape, ['predictions', 'labels']);
       const out = loss(batch.ys, predictions);
       if (out instanceof tf.Tensor) {
         if (out.rank !== 1 || out.shape[0] !== examples)
@@ -104,6 +109,7 @@ function withTapeCleanup<T>(run: () => T, onError: () => void): T {
       (engine.state as { activeTape: unknown }).activeTape = null;
     }
     onError();
-    throw error;
+    // tfjs's "Kernel 'X' not registered" becomes a typed error that names the fix.
+    throw missingKernelError(FN, error) ?? error;
   }
 }

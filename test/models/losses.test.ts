@@ -46,7 +46,7 @@ describe('losses, per example, hand-worked', () => {
     const before = tf.memory().numTensors;
     const [labels, predictions] = [tf.zeros([4, 1]), tf.zeros([4, 2])];
     expect(() => loss(labels, predictions)).toThrow(ShapeMismatchError);
-    expect(() => loss(labels, predictions)).toThrow(`losses.${name}: predictions and labels differ in shape: expected [4, 1], got [4, 2]`);
+    expect(() => loss(labels, predictions)).toThrow(`losses.${name}: predictions and labels differ in shape: predictions [4, 2], labels [4, 1]`);
     tf.dispose([labels, predictions]);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -294,7 +294,7 @@ describe('train: bad input', () => {
   it('sends predictions whose shape does not match the labels down the error channel', async () => {
     const error = await streamError(model(), () => ({ xs: tf.zeros([2, D]), ys: tf.zeros([2, K + 1]) }), meanSquaredError);
     expect(error).toBeInstanceOf(ShapeMismatchError);
-    expect(error.message).toBe('losses.meanSquaredError: predictions and labels differ in shape: expected [2, 3], got [2, 2]');
+    expect(error.message).toBe('losses.meanSquaredError: predictions and labels differ in shape: predictions [2, 2], labels [2, 3]');
   });
 });
 
