@@ -94,7 +94,7 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
 
   try {
     await (io.selectBackend ?? selectBackend)(config.backend);
-    const { train: trainSet, test } = trainTestSplit(loadMnist(), config);
+    const { train: trainSet, test } = trainTestSplit(loadMnist(), { trainSize: config.trainSize, testSize: config.testSize, seed: config.seed });
     const inputShape = config.model === 'cnn' ? [28, 28, 1] : [784];
     const layersModel = config.model === 'cnn' ? mnistCnn({ seed: config.seed }) : mnistMlp({ seed: config.seed });
     const model = fromLayersModel(layersModel);
