@@ -25,7 +25,7 @@ const FN = 'gradientSample';
  * console.log(sample.count, sample.loss.dataSync()); // 1, [9]
  * ```
  *
- * @param model the model; `apply` is called once, with `params`
+ * @param model the model; `apply` is called once, with `params` and `{ training: true }`
  * @param loss per-example losses (shape `[examples]`) or `{ sum, count }`; of the tensors it returns, only
  *   those it made during this call are freed (a `count` or `sum` the caller keeps across calls is left alone)
  * @param params the parameters to differentiate at (not disposed, not kept)

@@ -43,6 +43,10 @@ const validate = (o: EvaluateOptions) =>
  * Makes a scorer of parameters on held-out examples: mean loss and accuracy (the predicted class is
  * the arg-max of the predictions, the true class the arg-max of the one-hot label).
  *
+ * The model runs in inference mode, `apply(params, xs, { training: false })`: Dropout off, and
+ * BatchNormalization normalising with its moving statistics without updating them, so scoring the same
+ * parameters twice gives the same result and leaves the model as it was.
+ *
  * Synchronous, so that it can run inside a train step's emission while the step's parameters are valid
  * (see {@link metrics}). The examples stay in typed arrays; each pass creates its tensors in a `tidy`
  * and reads back three numbers, so no tensor outlives a call.

@@ -54,7 +54,10 @@ import { validateTrainOptions, type TrainConfig, type TrainOptions } from './val
  *
  * @param options model, loss, optimizer, accumulation steps and policies
  * @returns an operator from batches to one {@link TrainStep} per update
- * @throws {ConfigError} synchronously when an option is invalid; data errors ({@link BatchError},
+ * @throws {ConfigError} synchronously when an option is invalid or unknown (a misspelt name is rejected,
+ *   naming the nearest valid one), when `model` is a `tf.LayersModel` (wrap it with {@link fromLayersModel}) or
+ *   `optimizer` a `tf.train` optimizer, and when `initialState` does not fit the model's parameters or is not a
+ *   state of `optimizer`; data errors ({@link BatchError},
  *   {@link ShapeMismatchError}, {@link MissingGradientError}, {@link NonFiniteGradientError}) fail the
  *   stream instead, leaving the last emitted step intact
  * @see accumulate
