@@ -5,7 +5,7 @@ import { ConfigError } from '../errors/ConfigError.js';
 import type { GradientSample } from '../gradients/types.js';
 import { inOrder } from '../internal/inOrder.js';
 import { disposeTree } from '../internal/tensorMaps.js';
-import { optionsObject } from '../internal/options.js';
+import { optionKeys, optionsObject } from '../internal/options.js';
 import { getOrThrow, integerAtLeast, isFunction, oneOf, withDefault, type Validator } from '../internal/validate.js';
 import { runningWindow } from './runningWindow.js';
 import type { AccumulatedGradients } from './types.js';
@@ -104,7 +104,7 @@ export function accumulate(
   steps: AccumulationSteps,
   options: AccumulateOptions = {},
 ): OperatorFunction<GradientSample, AccumulatedGradients> {
-  getOrThrow(optionsObject(FN, ['partialWindow', 'nonFinite', 'startStep'])(options));
+  getOrThrow(optionsObject(FN, optionKeys<AccumulateOptions>({ partialWindow: true, nonFinite: true, startStep: true }))(options));
   const config = getOrThrow(validateAccumulate(FN, steps, options));
   // Standard operators only: they stop a synchronous source as soon as the stream ends, and `finalize`
   // frees the open window on completion, error and unsubscribe alike. In order: a sample pushed from

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors/ConfigError.js';
 import { mulberry32 } from '../internal/mulberry32.js';
 import { permutation } from '../internal/permutation.js';
 import { pick } from '../internal/pickExamples.js';
-import { optionsObject } from '../internal/options.js';
+import { optionKeys, optionsObject } from '../internal/options.js';
 import { boolean, getOrThrow, integerAtLeast, withDefault } from '../internal/validate.js';
 import type { Examples } from './types.js';
 
@@ -40,7 +40,10 @@ const FN = 'shuffledBatches';
 const validate = (o: ShuffledBatchesOptions): E.Either<ConfigError, Required<Omit<ShuffledBatchesOptions, 'scheduler'>>> =>
   pipe(
     E.Do,
-    E.bind('known', () => optionsObject(FN, ['examples', 'batchSize', 'seed', 'epoch', 'inputShape', 'dropRemainder', 'scheduler'])(o)),
+    E.bind('known', () => optionsObject(
+        FN,
+        optionKeys<ShuffledBatchesOptions>({ examples: true, batchSize: true, seed: true, epoch: true, inputShape: true, dropRemainder: true, scheduler: true }),
+      )(o)),
     E.bind('batchSize', () => integerAtLeast(FN, 'batchSize', 1)(o.batchSize)),
     E.bind('seed', () => integerAtLeast(FN, 'seed', 0)(o.seed)),
     E.bind('epoch', () => integerAtLeast(FN, 'epoch', 0)(o.epoch)),

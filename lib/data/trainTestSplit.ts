@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { ConfigError } from '../errors/ConfigError.js';
-import { optionsObject } from '../internal/options.js';
+import { optionKeys, optionsObject } from '../internal/options.js';
 import { getOrThrow, integerAtLeast } from '../internal/validate.js';
 import { mulberry32 } from '../internal/mulberry32.js';
 import { permutation } from '../internal/permutation.js';
@@ -28,7 +28,7 @@ export const validateSplitOptions =
   (options: SplitOptions): E.Either<ConfigError, SplitOptions> =>
     pipe(
       E.Do,
-      E.bind('known', () => optionsObject('trainTestSplit', ['trainSize', 'testSize', 'seed'])(options)),
+      E.bind('known', () => optionsObject('trainTestSplit', optionKeys<SplitOptions>({ trainSize: true, testSize: true, seed: true }))(options)),
       E.bind('trainSize', () => integerAtLeast('trainTestSplit', 'trainSize', 1)(options.trainSize)),
       E.bind('testSize', () => integerAtLeast('trainTestSplit', 'testSize', 1)(options.testSize)),
       E.bind('seed', () => integerAtLeast('trainTestSplit', 'seed', 0)(options.seed)),

@@ -42,6 +42,13 @@ export function unknownOption(fn: string, key: string, value: unknown, allowed: 
 }
 
 /**
+ * The option names of an options interface `T`, from an object listing each with `true`: the compiler
+ * checks that the list names every key of `T` and nothing else, so an option added to the interface
+ * cannot be forgotten by the unknown-key check (`optionKeys<TrainOptions<unknown>>({ model: true, … })`).
+ */
+export const optionKeys = <T>(all: { readonly [K in keyof Required<T>]: true }): ReadonlyArray<string> => Object.keys(all);
+
+/**
  * Validates that `value` is a plain object whose keys are all in `allowed`: an option name misspelt
  * (`microbatchSize`, `--lerningRate`) is rejected, naming the nearest valid key, rather than silently
  * ignored.

@@ -5,7 +5,7 @@ import type { Examples } from '../data/types.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import type { Loss, Model } from '../models/types.js';
 import type { Params } from '../optim/types.js';
-import { optionsObject } from '../internal/options.js';
+import { optionKeys, optionsObject } from '../internal/options.js';
 import { getOrThrow, integerAtLeast, withDefault } from '../internal/validate.js';
 import type { Evaluation } from './types.js';
 
@@ -28,7 +28,7 @@ const FN = 'evaluate';
 const validate = (o: EvaluateOptions) =>
   pipe(
     E.Do,
-    E.bind('known', () => optionsObject(FN, ['model', 'loss', 'examples', 'batchSize', 'inputShape'])(o)),
+    E.bind('known', () => optionsObject(FN, optionKeys<EvaluateOptions>({ model: true, loss: true, examples: true, batchSize: true, inputShape: true }))(o)),
     E.bind('batchSize', () => withDefault(integerAtLeast(FN, 'batchSize', 1), 500)(o.batchSize)),
     E.bind('count', () => integerAtLeast(FN, 'examples.count', 1)(o.examples.count)),
     E.bind('inputShape', () => {

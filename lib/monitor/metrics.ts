@@ -5,7 +5,7 @@ import { concatMap, concatWith, defer, type OperatorFunction } from 'rxjs';
 import type { ConfigError } from '../errors/ConfigError.js';
 import type { Params } from '../optim/types.js';
 import type { TrainStep } from '../train/types.js';
-import { optionsObject } from '../internal/options.js';
+import { optionKeys, optionsObject } from '../internal/options.js';
 import { getOrThrow, integerAtLeast, isFunction, withDefault } from '../internal/validate.js';
 import { metricEvents, type MetricEventsConfig } from './metricEvents.js';
 import type { Evaluation, MetricEvent } from './types.js';
@@ -34,7 +34,7 @@ export const validateMetricsOptions = (fn: string, o: MetricsOptions): E.Either<
   pipe(
     E.Do,
     // A misspelt option (`examplesPerEpok`) is rejected, naming the nearest one, rather than ignored.
-    E.bind('known', () => optionsObject(fn, ['examplesPerEpoch', 'evaluate', 'clock', 'memory'])(o)),
+    E.bind('known', () => optionsObject(fn, optionKeys<MetricsOptions>({ examplesPerEpoch: true, evaluate: true, clock: true, memory: true }))(o)),
     E.bind('examplesPerEpoch', () => withDefault(integerAtLeast(fn, 'examplesPerEpoch', 1), Infinity)(o.examplesPerEpoch)),
     E.bind('evaluate', () =>
       withDefault(isFunction<(params: Params) => Evaluation>(fn, 'evaluate'), undefined)(o.evaluate),

@@ -5,7 +5,7 @@ import type { AccumulationSteps, NonFinitePolicy } from '../accumulate/accumulat
 import { validateAccumulate } from '../accumulate/accumulate.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import { describeValue } from '../internal/describeValue.js';
-import { optionsObject } from '../internal/options.js';
+import { optionKeys, optionsObject } from '../internal/options.js';
 import { checkSameParams, disposeTree, tidyTree } from '../internal/tensorMaps.js';
 import { integerAtLeast, isFunction, withDefault } from '../internal/validate.js';
 import type { Loss, Model } from '../models/types.js';
@@ -54,16 +54,16 @@ const present =
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 /** Every option {@link train} takes: any other key is a misspelling, rejected with the nearest of these. */
-const TRAIN_OPTIONS: ReadonlyArray<keyof TrainOptions<unknown>> = [
-  'model',
-  'loss',
-  'optimizer',
-  'accumulationSteps',
-  'microBatchSize',
-  'partialWindow',
-  'nonFinite',
-  'initialState',
-];
+const TRAIN_OPTIONS = optionKeys<TrainOptions<unknown>>({
+  model: true,
+  loss: true,
+  optimizer: true,
+  accumulationSteps: true,
+  microBatchSize: true,
+  partialWindow: true,
+  nonFinite: true,
+  initialState: true,
+});
 
 /** A tfjs Layers model: by class, or by shape when the app holds a second copy of tfjs. */
 const isLayersModel = (v: unknown): boolean =>
