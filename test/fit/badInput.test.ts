@@ -38,7 +38,7 @@ describe('accumulatingOptimizer refuses bad input with a ConfigError that says w
   });
 
   it('a misspelt option is named', () => {
-    expect(configErrorOf(make(inner, { steps: 2, step: 4 })).message).toContain('step must be absent (accumulatingOptimizer takes steps, epochEnd)');
+    expect(configErrorOf(make(inner, { steps: 2, step: 4 })).message).toContain('step must be absent (did you mean steps? accumulatingOptimizer takes steps, epochEnd)');
   });
 
   it("epochEnd must be 'carry' or 'apply'", () => {
