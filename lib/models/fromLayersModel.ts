@@ -6,7 +6,7 @@ import { ConfigError } from '../errors/ConfigError.js';
 import { ParamMismatchError } from '../errors/ParamMismatchError.js';
 import { configEntries, leafLayers } from './internal/layerTree.js';
 import { batchCoupledLayers } from '../internal/batchCoupledLayers.js';
-import { optionsObject } from '../internal/options.js';
+import { optionKeys, optionsObject } from '../internal/options.js';
 import { getOrThrow } from '../internal/validate.js';
 
 const FN = 'fromLayersModel';
@@ -173,7 +173,7 @@ export function rejectConstraints(fn: string, layersModel: tf.LayersModel): void
  * side effect (a console) that a training script's output buries, and gradstream never falls back silently.
  */
 function rejectBatchCoupling(layersModel: tf.LayersModel, options: FromLayersModelOptions): void {
-  getOrThrow(optionsObject(FN, ['batchStatistics'])(options));
+  getOrThrow(optionsObject(FN, optionKeys<FromLayersModelOptions>({ batchStatistics: true }))(options));
   const acknowledged = (options as { batchStatistics?: unknown }).batchStatistics;
   if (acknowledged !== undefined && acknowledged !== 'per-micro-batch')
     throw new ConfigError(FN, 'batchStatistics', acknowledged, "'per-micro-batch' or absent");
