@@ -43,6 +43,23 @@ describe('examples', () => {
     layers.dispose();
   });
 
+  it('the README shows examples/layers.ts as it is', () => {
+    expect(read('README.md')).toContain(read('examples/layers.ts').trim());
+  });
+
+  it('examples/layers.ts trains a Layers model, writes its params back and frees the last step', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    const before = tf.memory().numTensors;
+    await import('../../examples/layers.js');
+    expect(lines).toHaveLength(1);
+    const [, accuracy] = /accuracy (\d+)%/.exec(lines[0]!)!;
+    expect(Number(accuracy)).toBeGreaterThanOrEqual(90);
+    expect(read('examples/layers.ts')).toContain(`// ${lines[0]!.replace(/accuracy \d(\d)%/, 'accuracy 9x%')}`);
+    // What remains is the Layers model's own four weights: the last step was freed by disposeState.
+    expect(tf.memory().numTensors - before).toBe(4);
+  });
+
   it('the README shows examples/fit.ts as it is', () => {
     expect(read('README.md')).toContain(read('examples/fit.ts').trim());
   });
