@@ -14,10 +14,27 @@ const texts = (svg: string): string[] =>
     .filter((e) => e.name === 'text')
     .map((e) => e.attributes['aria-label'] ?? '');
 
+/** The accuracy layer's points: `path` elements of the symbol mark (not the legend's symbols). */
+const accuracyPoints = (svg: string) =>
+  allElements(parseXml(svg))
+    .filter((e) => (e.attributes['class'] ?? '').includes('layer_1_layer_1_marks'))
+    .flatMap((g) => g.children.filter((c) => c.name === 'path'));
+
+/** The text of every `<text>` in a group of class `role` (the XML parser drops text, so a pattern reads it). */
+const textsOf = (svg: string, role: string, from = 0, groups = Infinity): string[] =>
+  svg
+    .slice(from)
+    .split(`class="mark-text ${role}"`)
+    .slice(1, 1 + groups)
+    .flatMap((group) => [...group.slice(0, group.indexOf('</g>')).matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!));
+
+const translateX = (e: { attributes: Readonly<Record<string, string>> }): number =>
+  Number(/translate\(([-\d.e]+),/.exec(e.attributes['transform'] ?? '')![1]);
+
 describe('lossChartSpec', () => {
   it('plots one loss point per update and one accuracy point per evaluation', () => {
-    const spec = lossChartSpec(runEvents(3, 4)) as unknown as { layer: { data: { values: unknown[] } }[] };
-    expect(spec.layer.map((l) => l.data.values.length)).toEqual([12, 3]);
+    const spec = lossChartSpec(runEvents(3, 4)) as unknown as { datasets: Record<string, unknown[]> };
+    expect([spec.datasets['updates']!.length, spec.datasets['evaluations']!.length]).toEqual([12, 3]);
   });
 });
 
@@ -32,7 +49,7 @@ describe('lossChart', () => {
     const elements = allElements(parseXml(await lossChart(runEvents(3, 4))));
     const roles = (role: string) => elements.filter((e) => (e.attributes['class'] ?? '').includes(role));
     expect(roles('mark-line')).toHaveLength(2);
-    const points = roles('mark-symbol').flatMap((g) => g.children.filter((c) => c.name === 'path'));
+    const points = roles('layer_1_layer_1_marks').flatMap((g) => g.children.filter((c) => c.name === 'path'));
     expect(points).toHaveLength(3);
     const lines = roles('mark-line').map((g) => g.children.filter((c) => c.name === 'path'));
     lines.forEach((paths) => expect(paths).toHaveLength(1));
@@ -52,6 +69,37 @@ describe('lossChart', () => {
   });
 });
 
+describe('lossChart (issue 8, point 9)', () => {
+  it('draws the accuracy points in their own colour, named in a legend beside the loss', async () => {
+    const svg = await lossChart(runEvents(2, 3));
+    const lossStroke = /layer_0_marks[^>]*>\s*<path[^>]*stroke="([^"]+)"/.exec(svg)![1];
+    const fills = new Set(accuracyPoints(svg).map((p) => p.attributes['fill']));
+    expect(fills.size).toBe(1);
+    expect([...fills][0]).not.toBe(lossStroke);
+    expect(textsOf(svg, 'role-legend-label')).toEqual(['training loss', 'test accuracy']);
+    const legendFills = allElements(parseXml(svg))
+      .filter((e) => (e.attributes['class'] ?? '').includes('role-legend-symbol'))
+      .flatMap((g) => g.children.map((c) => c.attributes['fill']));
+    expect(legendFills).toEqual([lossStroke, [...fills][0]]);
+  });
+
+  it('draws the single point of a one-epoch run whole, inside the plot', async () => {
+    const svg = await lossChart(runEvents(1, 2));
+    const [point] = accuracyPoints(svg);
+    const radius = Math.sqrt(50 / Math.PI); // a point of area 50
+    expect(translateX(point!)).toBeGreaterThanOrEqual(radius);
+    expect(translateX(point!)).toBeLessThanOrEqual(640 - radius);
+  });
+
+  it('labels the update axis with whole numbers only, even over two updates', async () => {
+    for (const svg of [await lossChart(runEvents(1, 2)), await lossChart(runEvents(3, 4))]) {
+      const updates = textsOf(svg, 'role-axis-label', svg.indexOf('aria-label="X-axis'), 1);
+      expect(updates.length).toBeGreaterThan(1);
+      updates.forEach((label) => expect(label).toMatch(/^\d+$/));
+    }
+  });
+});
+
 describe('writeLossChart', () => {
   it('writes the chart of every event once the stream completes', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'gs-')), 'loss.svg');
@@ -64,6 +112,6 @@ describe('writeLossChart', () => {
     const failure = new Error('boom');
     await expect(writeLossChart(concat(from(runEvents(1, 3)), throwError(() => failure)), path)).rejects.toBe(failure);
     const svg = readFileSync(path, 'utf8');
-    expect(allElements(parseXml(svg)).filter((e) => (e.attributes['class'] ?? '').includes('mark-symbol'))).toHaveLength(1);
+    expect(accuracyPoints(svg)).toHaveLength(1);
   });
 });
