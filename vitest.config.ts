@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 // selects it. End-to-end tests (they spawn the CLI, which picks its own backend) and the browser test (it
 // trains on every backend inside Chromium) run once, under `cpu`.
 const e2e = 'app/test/e2e/**/*.test.ts';
-const browser = 'test/browser/**/*.test.ts';
+// Browser tests drive Chromium; the dashboard's do not depend on the backend either.
+const browser = ['test/browser/**/*.test.ts', 'app/test/browser/**/*.test.ts'];
 // examples/*.test.ts show users how to test their own models with gradstream/testing: the suite runs them.
 const tests = ['test/**/*.test.ts', 'app/test/**/*.test.ts', 'examples/**/*.test.ts'];
 
@@ -38,7 +39,7 @@ export default defineConfig({
         test: {
           name: 'wasm',
           include: tests,
-          exclude: [e2e, browser, 'test/cpu-only/**'],
+          exclude: [e2e, ...browser, 'test/cpu-only/**'],
           setupFiles: ['test/support/backend-wasm.ts'],
         },
       },

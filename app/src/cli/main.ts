@@ -3,6 +3,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { CliError } from './CliError.js';
 import { parseCommandLine } from './parseCommandLine.js';
+import { runDashboard } from './runDashboard.js';
 import { runTrain } from './runTrain.js';
 import { runVerify } from './runVerify.js';
 import { runVerifyModel } from './runVerifyModel.js';
@@ -20,6 +21,8 @@ if (E.isLeft(parsed)) {
   process.exitCode = await runTrain(parsed.right);
 } else if (parsed.right.command === 'verify-model') {
   process.exitCode = await runVerifyModel(parsed.right);
-} else {
+} else if (parsed.right.command === 'verify') {
   process.exitCode = await runVerify(parsed.right);
+} else {
+  process.exitCode = await runDashboard(parsed.right);
 }

@@ -4,7 +4,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { ConfigError, optimizerNames, type OptimizerName } from 'gradstream';
 import { boolean, integerAtLeast, oneOf, positive, type Validator } from '../internal/validate.js';
 import { CliError } from './CliError.js';
-import type { CliCommand, CliHelp, TrainConfig, VerifyConfig, VerifyModelConfig } from './types.js';
+import type { CliCommand, CliHelp, DashboardConfig, TrainConfig, VerifyConfig, VerifyModelConfig } from './types.js';
 
 /** Options of {@link parseCommandLine}. */
 export interface ParseOptions {
@@ -50,6 +50,28 @@ const sizes = (fn: string) => (raw: Record<string, unknown>) =>
     ),
   );
 
+const DEFAULT_PORT = 6006;
+
+/** The dashboard's `--port` and `--host`. */
+const served = (fn: string) => (raw: Record<string, unknown>) =>
+  pipe(
+    E.Do,
+    E.bind('port', () =>
+      pipe(
+        field((f, n) => integerAtLeast(f, n, 0), '--port', fn)(raw['port']),
+        E.filterOrElse(
+          (port) => port <= 65535,
+          (port) => new ConfigError(fn, '--port', port, 'an integer from 0 to 65535'),
+        ),
+      ),
+    ),
+    E.bind('host', () =>
+      typeof raw['host'] === 'string' && raw['host'] !== ''
+        ? E.right(raw['host'])
+        : E.left(new ConfigError(fn, '--host', raw['host'], 'a host name or address')),
+    ),
+  );
+
 /** Pure validation of `train`'s raw option values (strings from the command line, or defaults). */
 const trainConfig = (raw: Record<string, unknown>): E.Either<ConfigError, TrainConfig> => {
   const fn = 'gradstream train';
@@ -69,9 +91,13 @@ const trainConfig = (raw: Record<string, unknown>): E.Either<ConfigError, TrainC
     E.bind('seed', () => field((f, n) => integerAtLeast(f, n, 0), '--seed', fn)(raw['seed'])),
     E.bind('sizes', () => sizes(fn)(raw)),
     E.bind('quiet', () => boolean(fn, '--quiet')(raw['quiet'])),
-    E.map(({ sizes: { trainSize, testSize }, ...rest }) => ({
+    E.bind('dashboard', () => boolean(fn, '--dashboard')(raw['dashboard'])),
+    E.bind('served', () => served(fn)(raw)),
+    E.map(({ sizes: { trainSize, testSize }, served: { port, host }, ...rest }) => ({
       command: 'train' as const,
       ...rest,
+      port,
+      host,
       trainSize,
       testSize,
       out: String(raw['out']),
@@ -114,8 +140,22 @@ const verifyConfig = (raw: Record<string, unknown>): E.Either<ConfigError, Verif
   );
 };
 
+/** Pure validation of `dashboard`'s arguments and options. */
+const dashboardConfig = (raw: Record<string, unknown>): E.Either<ConfigError, DashboardConfig> => {
+  const fn = 'gradstream dashboard';
+  const runs = raw['runs'];
+  return pipe(
+    Array.isArray(runs) && runs.length > 0 && runs.every((r) => typeof r === 'string' && r !== '')
+      ? E.right(runs as string[])
+      : E.left(new ConfigError(fn, 'RUN_DIR', runs, 'one or more run folders')),
+    E.bindTo('runs'),
+    E.bind('served', () => served(fn)(raw)),
+    E.map(({ runs, served: { port, host } }) => ({ command: 'dashboard' as const, runs, port, host })),
+  );
+};
+
 /** The `gradstream` program: commands, options, defaults and help; actions record what was chosen. */
-const program = (now: Date, chosen: (name: 'train' | 'verify', raw: Record<string, unknown>) => void): Command => {
+const program = (now: Date, chosen: (name: 'train' | 'verify' | 'dashboard', raw: Record<string, unknown>) => void): Command => {
   const root = new Command('gradstream')
     .description('Gradient accumulation as a declarative RxJS stream over TensorFlow.js: train and check a digit classifier.')
     .exitOverride()
@@ -144,7 +184,18 @@ const program = (now: Date, chosen: (name: 'train' | 'verify', raw: Record<strin
     .addOption(new Option('--test-size <n>', 'test examples (train + test <= 10000)').default(2000))
     .addOption(new Option('--out <dir>', 'run folder for metrics.jsonl, summary.json, loss.svg').default(`runs/${stamp(now)}`, 'runs/<timestamp>'))
     .addOption(new Option('--quiet', 'print nothing but errors').default(false))
+    .addOption(new Option('--dashboard', 'serve a live dashboard of the run (until Ctrl-C after it ends)').default(false))
+    .addOption(new Option('--port <n>', 'the dashboard\'s port (0: any free port)').default(DEFAULT_PORT))
+    .addOption(new Option('--host <address>', 'the interface the dashboard binds').default('127.0.0.1'))
     .action((options: Record<string, unknown>) => chosen('train', options));
+
+  root
+    .command('dashboard')
+    .description('serve a dashboard comparing run folders written by train (following any still being written)')
+    .argument('<RUN_DIR...>', 'run folders (each with metrics.jsonl and, once finished, summary.json)')
+    .addOption(new Option('--port <n>', 'port (0: any free port)').default(DEFAULT_PORT))
+    .addOption(new Option('--host <address>', 'the interface to bind').default('127.0.0.1'))
+    .action((runs: string[], options: Record<string, unknown>) => chosen('dashboard', { ...options, runs }));
 
   root
     .command('verify')
@@ -199,7 +250,7 @@ export function parseCommandLine(
   options: ParseOptions = {},
 ): E.Either<CliHelp | CliError, CliCommand> {
   let out = '';
-  let chosen: { name: 'train' | 'verify'; raw: Record<string, unknown> } | undefined;
+  let chosen: { name: 'train' | 'verify' | 'dashboard'; raw: Record<string, unknown> } | undefined;
   const root = program(options.now ?? new Date(), (name, raw) => (chosen = { name, raw }));
   const capture = { writeOut: (s: string) => (out += s), writeErr: (s: string) => (out += s), outputError: () => undefined };
   root.configureOutput(capture);
@@ -211,18 +262,19 @@ export function parseCommandLine(
     if (!(error instanceof CommanderError)) throw error;
     if (error.code === 'commander.helpDisplayed') return E.left({ kind: 'help', text: out });
     if (error.code === 'commander.help') {
-      return E.left(new CliError('gradstream: missing command: train or verify (see gradstream --help)', undefined, [...argv]));
+      return E.left(new CliError('gradstream: missing command: train, verify or dashboard (see gradstream --help)', undefined, [...argv]));
     }
     const message = error.message.replace(/^error: /, '');
     const option = /'(--?[\w-]+)/.exec(message)?.[1];
-    const command = argv.find((a) => a === 'train' || a === 'verify');
+    const command = argv.find((a) => a === 'train' || a === 'verify' || a === 'dashboard');
     return E.left(new CliError(`gradstream${command ? ` ${command}` : ''}: ${message}`, option, [...argv]));
   }
   if (chosen === undefined) {
-    return E.left(new CliError('gradstream: missing command: train or verify (see gradstream --help)', undefined, [...argv]));
+    return E.left(new CliError('gradstream: missing command: train, verify or dashboard (see gradstream --help)', undefined, [...argv]));
   }
   const { name, raw } = chosen;
-  const checked: E.Either<ConfigError, CliCommand> = name === 'train' ? trainConfig(raw) : verifyConfig(raw);
+  const checked: E.Either<ConfigError, CliCommand> =
+    name === 'train' ? trainConfig(raw) : name === 'verify' ? verifyConfig(raw) : dashboardConfig(raw);
   return pipe(
     checked,
     E.mapLeft((error) => new CliError(error.message, error.field, error.input)),

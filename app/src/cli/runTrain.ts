@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   Subject,
   asyncScheduler,
   concatMap,
+  firstValueFrom,
   fromEvent,
   lastValueFrom,
   range,
@@ -30,6 +31,7 @@ import {
   type MetricEvent,
   type TrainStep,
 } from 'gradstream';
+import { serveDashboard } from '../dashboard/serveDashboard.js';
 import { loadMnist } from '../data/loadMnist.js';
 import { mnistCnn } from '../models/mnistCnn.js';
 import { mnistMlp } from '../models/mnistMlp.js';
@@ -103,6 +105,11 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
 
     // Every consumer subscribes to one Subject before the run starts; the run itself is subscribed once.
     const events = new Subject<MetricEvent>();
+    // The dashboard is one more consumer of the events; it listens before the run starts.
+    const dashboard = config.dashboard
+      ? await serveDashboard(events, { port: config.port, host: config.host, name: basename(config.out), config })
+      : undefined;
+    if (dashboard !== undefined) stdout.write(`dashboard at ${dashboard.url}\n`);
     const files = Promise.all([
       writeJsonl(events, join(config.out, 'metrics.jsonl')),
       writeSummary(events, { path: join(config.out, 'summary.json'), config, interrupted: () => interrupted }),
@@ -138,6 +145,11 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
     try {
       const [, [, summary]] = await Promise.all([run, files]);
       if (!config.quiet) stdout.write(`${finalLine(summary, config.out)}\n`);
+      if (dashboard !== undefined) {
+        stdout.write(`the dashboard stays at ${dashboard.url} until Ctrl-C\n`);
+        await firstValueFrom(interrupt, { defaultValue: undefined });
+        await dashboard.close();
+      }
       return 0;
     } finally {
       // The last step's parameters and optimizer state are ours once the stream has ended.

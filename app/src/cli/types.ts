@@ -30,6 +30,21 @@ export interface TrainConfig {
   readonly out: string;
   /** Print nothing but errors. */
   readonly quiet: boolean;
+  /** Serve a live dashboard of the run while it trains (and after, until Ctrl-C). */
+  readonly dashboard: boolean;
+  /** The dashboard's port (0: any free one). */
+  readonly port: number;
+  /** The interface the dashboard binds. */
+  readonly host: string;
+}
+
+/** The checked configuration of `gradstream dashboard`: run folders to show side by side. */
+export interface DashboardConfig {
+  readonly command: 'dashboard';
+  /** The run folders, as given. */
+  readonly runs: ReadonlyArray<string>;
+  readonly port: number;
+  readonly host: string;
 }
 
 /** The checked configuration of `gradstream verify`. */
@@ -61,7 +76,7 @@ export interface VerifyModelConfig {
 }
 
 /** A parsed command: what to run, with its checked configuration. */
-export type CliCommand = TrainConfig | VerifyConfig | VerifyModelConfig;
+export type CliCommand = TrainConfig | VerifyConfig | VerifyModelConfig | DashboardConfig;
 
 /** Help was asked for (`--help`): print `text` to stdout and exit with 0. */
 export interface CliHelp {

@@ -76,7 +76,7 @@ export function lossChartSpec(events: ReadonlyArray<MetricEvent>, options: LossC
       domain: [...lossLabels, ...accuracyLabels],
       range: [...runs.map((_, i) => BLUES[i % BLUES.length]!), ...runs.map((_, i) => ORANGES[i % ORANGES.length]!)],
     },
-    legend: { orient: 'bottom', direction: 'horizontal' },
+    legend: { orient: 'bottom', direction: 'horizontal', symbolOpacity: 1 },
   } as const;
   const loss = (field: 'loss' | 'smoothed', opacity: number) => ({
     data: { name: 'updates' },
@@ -98,9 +98,12 @@ export function lossChartSpec(events: ReadonlyArray<MetricEvent>, options: LossC
     width: 640,
     height: 320,
     background: 'white',
+    // Lay out again as data arrive: axis labels and the legend grow with the data on a live page.
+    autosize: { type: 'pad', resize: true },
     datasets: { updates, evaluations },
     layer: [
-      ...(options.smoothed ? [loss('loss', 0.25), loss('smoothed', 1)] : [loss('loss', 1)]),
+      // The raw and smoothed loss share one y scale: a layer of their own inside the independent pair.
+      options.smoothed ? { layer: [loss('loss', 0.25), loss('smoothed', 1)] } : loss('loss', 1),
       {
         data: { name: 'evaluations' },
         transform: [{ calculate: seriesExpr(runs, 'test accuracy'), as: 'series' }],

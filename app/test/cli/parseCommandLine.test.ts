@@ -42,13 +42,16 @@ describe('parseCommandLine: train', () => {
       testSize: 2000,
       out: 'runs/2024-05-01T12-30-00',
       quiet: false,
+      dashboard: false,
+      port: 6006,
+      host: '127.0.0.1',
     });
   });
 
   it('reads every option', () => {
     const argv = ['train', '--model', 'cnn', '--micro-batch', '16', '--accumulate', '4', '--optimizer', 'adamw', '--lr', '3e-4'];
     argv.push('--warmup', '10', '--clip', '1.5', '--epochs', '2', '--backend', 'cpu', '--seed', '7', '--train-size', '500');
-    argv.push('--test-size', '100', '--out', 'runs/x', '--quiet');
+    argv.push('--test-size', '100', '--out', 'runs/x', '--quiet', '--dashboard', '--port', '0', '--host', '0.0.0.0');
     expect(config(...argv)).toEqual({
       command: 'train',
       model: 'cnn',
@@ -65,7 +68,28 @@ describe('parseCommandLine: train', () => {
       testSize: 100,
       out: 'runs/x',
       quiet: true,
+      dashboard: true,
+      port: 0,
+      host: '0.0.0.0',
     });
+  });
+
+  it('reads the dashboard command: run folders, port and host', () => {
+    expect(config('dashboard', 'runs/a', 'runs/b', '--port', '7000')).toEqual({
+      command: 'dashboard',
+      runs: ['runs/a', 'runs/b'],
+      port: 7000,
+      host: '127.0.0.1',
+    });
+  });
+
+  it.each([
+    [['dashboard'], /missing required argument/],
+    [['dashboard', 'runs/a', '--port', '70000'], /gradstream dashboard: --port must be an integer from 0 to 65535, got 70000/],
+    [['train', '--port', '-1'], /gradstream train: --port must be an integer >= 0, got -1/],
+  ])('rejects %j naming the fault', (argv, message) => {
+    const result = parseCommandLine(argv);
+    expect(E.isLeft(result) && result.left instanceof CliError && message.test(result.left.message)).toBe(true);
   });
 
   it('accepts --opt=value as well as --opt value', () => {

@@ -26,6 +26,9 @@ const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig =>
   testSize: 32,
   out,
   quiet: false,
+  dashboard: false,
+  port: 6006,
+  host: '127.0.0.1',
   ...overrides,
 });
 
