@@ -259,6 +259,9 @@ export function serveDashboard(
     return json;
   };
 
+  // Compiled now, before the run starts: a page's first request would otherwise stall training while it compiles.
+  chartsFor('update');
+
   const send = (response: ServerResponse, status: number, type: string, body: string | Buffer, head: boolean): void => {
     response.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
     response.end(head ? undefined : body);
