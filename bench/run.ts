@@ -7,7 +7,7 @@
  * Timings are only ever compared as ratios of contenders alternated side by side in this one process,
  * after a warm-up (see internal/alternate.ts). Not a test: nothing here asserts.
  *
- * Flags: `--quick` (few rounds, to check that it runs), `--cases overhead,memory,fit,backends,kernels,profile`.
+ * Flags: `--quick` (few rounds, to check that it runs), `--cases overhead,memory,fit,backends,kernels,profile,dashboard`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
@@ -28,10 +28,11 @@ import { type MemoryResult, memory } from './cases/memory.js';
 import { type KernelsResult, kernels } from './cases/kernels.js';
 import { type OverheadResult, overhead } from './cases/overhead.js';
 import { type ProfileResult, profile } from './cases/profile.js';
+import { type DashboardResult, dashboardCost } from './cases/dashboard.js';
 
 type Backend = 'wasm' | 'cpu';
 const BACKENDS: ReadonlyArray<Backend> = ['wasm', 'cpu'];
-const ALL_CASES = ['overhead', 'memory', 'fit', 'backends', 'kernels', 'profile'] as const;
+const ALL_CASES = ['overhead', 'memory', 'fit', 'backends', 'kernels', 'profile', 'dashboard'] as const;
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
   const memoryResults: MemoryResult[] = [];
   const fitResults: FitResult[] = [];
   const backendResults: BackendsResult[] = [];
+  const dashboardResults: DashboardResult[] = [];
   const wasmFlags: Record<string, unknown> = {};
 
   for (const backend of BACKENDS) {
@@ -110,6 +112,11 @@ async function main(): Promise<void> {
         if (cases.has('memory')) {
           log(`memory ${backend} ${model}`);
           memoryResults.push(await memory(backend, examples, model, quick ? [1, 8] : [1, 8, 64]));
+        }
+        // One model per backend: the dashboard's cost does not depend on the model, only on updates per second.
+        if (cases.has('dashboard') && model === 'mlp-128') {
+          log(`dashboard ${backend} ${model}`);
+          dashboardResults.push(await dashboardCost(backend, examples, model, overheadUpdates(backend, model), timing('overhead', backend, model)));
         }
         if (cases.has('fit')) {
           log(`fit ${backend} ${model}`);
@@ -199,6 +206,13 @@ async function main(): Promise<void> {
       p.kernels.filter((k) => k.ms >= 0.05 * p.kernels[0]!.ms || k.ms >= 1).map((k) => [k.kernel, String(k.calls), k.ms.toFixed(2)]),
     );
   }
+  if (dashboardResults.length > 0) {
+    printTable(
+      '7. Dashboard: train() + metrics() with a dashboard watched by two pages (one reading, one stalled) vs nobody watching (ms per update; ratio goal <= 1.02)',
+      ['backend', 'model', 'dashboard ms/update', 'none ms/update', 'ratio dashboard/none', 'rows read', 'bytes held for the stalled page'],
+      dashboardResults.map((r) => [r.backend, r.model, show(r.withMsPerUpdate, 1), show(r.withoutMsPerUpdate, 1), show(r.ratio), String(r.readerRows), String(r.stalledQueuedBytes)]),
+    );
+  }
 
   const results = {
     date: new Date().toISOString(),
@@ -212,6 +226,7 @@ async function main(): Promise<void> {
     backendComparison: backendResults,
     kernels: kernelsResult ?? null,
     profile: profileResults,
+    dashboard: dashboardResults,
   };
   const out = fileURLToPath(new URL('../../../../bench/results.json', import.meta.url));
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -88,10 +88,10 @@ export function followRun(dir: string, options: FollowRunOptions = {}): Dashboar
         }
         const lines = carry.split('\n');
         carry = lines.pop()!;
-        if (carry.length > MAX_LINE) throw new Error(`${metricsPath}:${line + 1}: a line longer than ${MAX_LINE} bytes`);
         for (const text of lines) {
           line++;
           if (text.trim() === '') continue;
+          if (text.length > MAX_LINE) throw new Error(`${metricsPath}:${line}: a line longer than ${MAX_LINE} bytes`);
           let value: unknown;
           try {
             value = JSON.parse(text);
@@ -102,6 +102,7 @@ export function followRun(dir: string, options: FollowRunOptions = {}): Dashboar
           if (subscriber.closed) return;
           subscriber.next(value);
         }
+        if (carry.length > MAX_LINE) throw new Error(`${metricsPath}:${line + 1}: a line longer than ${MAX_LINE} bytes`);
         if (size > offset) return look(); // more than one read's worth: go on now
         return;
       }
