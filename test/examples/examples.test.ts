@@ -97,4 +97,40 @@ describe('examples', () => {
     expect(tf.memory().numTensors).toBe(before);
     w.dispose();
   });
+
+  it('docs/monitoring.md shows examples/alerts.ts as it is', () => {
+    expect(read('docs/monitoring.md')).toContain(read('examples/alerts.ts').trim());
+  });
+
+  it('examples/alerts.ts stops training once test accuracy plateaus, before its data run out', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    const before = tf.memory().numTensors;
+    await import('../../examples/alerts.js');
+    expect(tf.memory().numTensors).toBe(before); // the example frees all it made
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^accuracy plateaued at \d+\.\d% in epoch \d+: stopping$/);
+    const updates = Number(/^stopped after (\d+) updates of the 160 the data held$/.exec(lines[1]!)![1]);
+    expect(updates).toBeGreaterThan(0);
+    expect(updates).toBeLessThan(160);
+  });
+
+  it('examples/alerts.ts: nonFiniteLoss names the first update with a NaN or infinite loss, once', async () => {
+    const { nonFiniteLoss } = await import('../../examples/alerts.js');
+    const { from, lastValueFrom, toArray } = await import('rxjs');
+    const { updateEvent } = await import('../../app/test/support/events.js');
+    const events = [updateEvent(1), updateEvent(2, { loss: NaN }), updateEvent(3, { loss: Infinity }), updateEvent(4)];
+    const found = await lastValueFrom(from(events).pipe(nonFiniteLoss, toArray()));
+    expect(found.map((e) => e.update)).toEqual([2]);
+  });
+
+  it('examples/alerts.ts: accuracyPlateau fires at the evaluation `patience` after the best, not before', async () => {
+    const { accuracyPlateau } = await import('../../examples/alerts.js');
+    const { from, lastValueFrom, toArray } = await import('rxjs');
+    const { evaluationEvent } = await import('../../app/test/support/events.js');
+    const accuracies = [0.5, 0.7, 0.8, 0.8005, 0.79, 0.8, 0.95];
+    const events = accuracies.map((a, i) => evaluationEvent(i + 1, i + 1, a));
+    const found = await lastValueFrom(from(events).pipe(accuracyPlateau(3), toArray()));
+    expect(found.map((e) => e.epoch)).toEqual([6]); // best 0.8 at epoch 3; 0.8005 is within minDelta
+  });
 });
