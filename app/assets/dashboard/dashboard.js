@@ -24,6 +24,8 @@ const state = {
   views: [],
   drawnX: undefined,
   pending: [],
+  /** Runs whose rows the charts must drop at the next flush (a new connection resends them). */
+  forget: new Set(),
   flushTimer: undefined,
 };
 
@@ -60,15 +62,28 @@ function renderRun(index) {
 
 const emptyRun = () => ({ updates: [], evaluations: [], smooth: smoother(state.smoothing) });
 
-const withSmoothed = (row, smooth) => ({ ...row, smoothed: smooth(row.loss) });
+// A fresh object from the row's own string keys: spreading a row Vega has drawn would copy its tuple id
+// (a symbol key), and Vega would take the new row for the old one.
+const withSmoothed = (row, smooth) => ({ ...Object.fromEntries(Object.entries(row)), smoothed: smooth(row.loss) });
 
-/** Inserts the pending rows into every chart, at most ten times a second: Vega redraws once per batch. */
+/**
+ * Applies what is pending to every chart, at most ten times a second: Vega redraws once per batch. One
+ * changeset per dataset and batch (runs to forget, rows to add): two changes of one dataset before a
+ * run would not both be applied.
+ */
 function flush() {
   state.flushTimer = undefined;
   const rows = { updates: state.pending.filter((r) => r.kind === 'update'), evaluations: state.pending.filter((r) => r.kind === 'evaluation') };
+  const forget = state.forget;
   state.pending = [];
+  state.forget = new Set();
   for (const { view, datasets } of state.views) {
-    for (const name of datasets) if (rows[name].length > 0) view.insert(name, rows[name]);
+    for (const name of datasets) {
+      if (rows[name].length === 0 && forget.size === 0) continue;
+      const changes = vega.changeset().insert(rows[name]);
+      if (forget.size > 0) changes.remove((d) => forget.has(d.run));
+      view.change(name, changes);
+    }
     view.runAsync();
   }
   state.runs.forEach((_, i) => renderRun(i));
@@ -80,7 +95,7 @@ function receive(index, from, rows) {
     const name = state.runs[index].name;
     state.data[index] = emptyRun();
     state.pending = state.pending.filter((r) => r.run !== name);
-    for (const { view, datasets } of state.views) for (const ds of datasets) view.remove(ds, (d) => d.run === name);
+    state.forget.add(name);
   }
   const run = state.data[index];
   for (const row of rows) {
@@ -123,7 +138,8 @@ function resmooth() {
   });
   const main = state.views[0];
   if (main === undefined) return;
-  main.view.remove('updates', () => true).insert('updates', state.data.flatMap((d) => d.updates)).runAsync();
+  state.pending = state.pending.filter((r) => r.kind !== 'update'); // re-inserted below, smoothed anew
+  main.view.change('updates', vega.changeset().remove(() => true).insert(state.data.flatMap((d) => d.updates))).runAsync();
 }
 
 function connect() {
@@ -167,6 +183,8 @@ async function main() {
 window.gradstreamDashboard = {
   points: (dataset = 'updates', run = undefined) =>
     state.views[0] ? state.views[0].view.data(dataset).filter((d) => run === undefined || d.run === run).length : 0,
+  /** The update rows the loss chart draws now (loss and smoothed loss). */
+  rows: () => (state.views[0] ? state.views[0].view.data('updates').map((d) => ({ loss: d.loss, smoothed: d.smoothed })) : []),
   /** The x-axis the charts are drawn over, once drawn. */
   axis: () => state.drawnX,
   runs: () => state.runs.map((r, i) => ({ ...r, updates: state.data[i].updates.length })),

@@ -66,4 +66,32 @@ describe.skipIf(chromiumPath === undefined)('the dashboard page', () => {
       await dashboard.close();
     }
   });
+
+  it('smooths the loss as TensorBoard does (a debiased moving average), and redraws it from the slider', async () => {
+    const dashboard = await serveDashboard(from(runEvents(1, 6)), { name: 'smooth' });
+    const page = await browser.newPage();
+    try {
+      await page.goto(dashboard.url);
+      await until(() => page.evaluate(() => (window as unknown as PageApi).gradstreamDashboard.points()), (n) => n === 6);
+      // Hand-worked, weight 0.6 over 2 then 0: 0.4·2 / (1 − 0.6) = 2, then (0.6·0.8 + 0) / (1 − 0.36) = 0.75.
+      // A string, so that vitest does not rewrite the page's import(); the module is the page's own, already loaded.
+      const smoothed = (await page.evaluate(
+        `import('/dashboard.js').then(({ smoother }) => { const s = smoother(0.6); return [s(2), s(0), smoother(0.6)(NaN)]; })`,
+      )) as (number | null)[];
+      expect(smoothed[0]).toBeCloseTo(2, 12);
+      expect(smoothed[1]).toBeCloseTo(0.75, 12);
+      expect(smoothed[2]).toBeNull();
+      const rows = () =>
+        page.evaluate(() =>
+          (window as unknown as { gradstreamDashboard: { rows: () => { loss: number; smoothed: number }[] } }).gradstreamDashboard.rows(),
+        );
+      expect((await rows()).some((r) => Math.abs(r.smoothed - r.loss) > 1e-9)).toBe(true);
+      await page.locator('#smoothing').fill('0');
+      const unsmoothed = await until(rows, (rs) => rs.length === 6 && rs.every((r) => r.smoothed === r.loss));
+      expect(unsmoothed).toHaveLength(6);
+    } finally {
+      await page.close();
+      await dashboard.close();
+    }
+  });
 });
