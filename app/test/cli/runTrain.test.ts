@@ -117,6 +117,24 @@ describe('runTrain', () => {
     expect(stdout.text()).toMatch(/^interrupted \|/m);
   });
 
+  it('with a dashboard: prints its URL, serves the run while it trains and after, until interrupted; no tensor left', async () => {
+    const out = tempDir();
+    const interrupt = new Subject<void>();
+    let url: string | undefined;
+    let served: Promise<unknown> | undefined;
+    const stdout = lines((line) => {
+      url ??= /^dashboard at (\S+)$/.exec(line)?.[1];
+      // After the run: the page still answers, with every update; then Ctrl-C.
+      if (line.startsWith('the dashboard stays at')) served = fetch(`${url}api/runs`).then((r) => r.json()).finally(() => interrupt.next());
+    });
+    const before = tf.memory().numTensors;
+    expect(await runTrain(tiny(out, { dashboard: true, port: 0 }), io({ stdout: stdout.stream, interrupt }))).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(await served).toMatchObject({ runs: [{ status: 'finished', config: { dashboard: true } }] });
+    await expect(fetch(url!)).rejects.toThrow(); // closed once interrupted
+  });
+
   it('prints nothing with quiet', async () => {
     const stdout = lines();
     await runTrain(tiny(tempDir(), { quiet: true, epochs: 1 }), io({ stdout: stdout.stream }));
