@@ -65,6 +65,7 @@ export type { AccumulatedGradients, AppliedWindow, SkippedWindow } from './accum
 export { accumulate, type AccumulateOptions, type AccumulationSteps, type NonFinitePolicy } from './accumulate/accumulate.js';
 export type { TrainStep, TrainState } from './train/types.js';
 export type { TrainOptions } from './train/validateTrainOptions.js';
+export type { GradientPool, GradientPoolRun } from './parallel/types.js';
 export { train } from './train/train.js';
 export { disposeState } from './train/disposeState.js';
 export { metrics, type MetricsOptions } from './monitor/metrics.js';

@@ -9,6 +9,7 @@ import { inOrder } from '../internal/inOrder.js';
 import { disposeTree } from '../internal/tensorMaps.js';
 import { getOrThrow } from '../internal/validate.js';
 import { applyUpdates } from '../optim/applyUpdates.js';
+import { pooledSamples } from '../parallel/pooledSamples.js';
 import type { TrainState, TrainStep } from './types.js';
 import { validateTrainOptions, type TrainConfig, type TrainOptions } from './validateTrainOptions.js';
 
@@ -143,18 +144,20 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
 
   return batches.pipe(
     config.microBatchSize === undefined ? identity : microBatches(config.microBatchSize),
-    // One micro-batch at a time, in arrival order: one pushed into the source from inside a subscriber
-    // waits until the current one's step has been delivered (mergeMap would run it inside that delivery
-    // and emit its step first), and is freed if the stream ends while it waits.
-    inOrder((batch: Batch) => {
-      // Every micro-batch of a window sees `state.params`: they change only when the window closes,
-      // synchronously, before the next micro-batch is taken.
-      try {
-        return [gradientSample(model, loss, state.params, batch)];
-      } finally {
-        disposeBatch(batch);
-      }
-    }, disposeBatch),
+    config.gradients !== undefined
+      ? pooledSamples(config.gradients, model, loss, config.accumulationSteps, () => state)
+      : // One micro-batch at a time, in arrival order: one pushed into the source from inside a subscriber
+        // waits until the current one's step has been delivered (mergeMap would run it inside that delivery
+        // and emit its step first), and is freed if the stream ends while it waits.
+        inOrder((batch: Batch) => {
+          // Every micro-batch of a window sees `state.params`: they change only when the window closes,
+          // synchronously, before the next micro-batch is taken.
+          try {
+            return [gradientSample(model, loss, state.params, batch)];
+          } finally {
+            disposeBatch(batch);
+          }
+        }, disposeBatch),
     accumulate(config.accumulationSteps, {
       partialWindow: config.partialWindow,
       nonFinite: config.nonFinite,

@@ -10,6 +10,7 @@ import { checkSameParams, disposeTree, tidyTree } from '../internal/tensorMaps.j
 import { integerAtLeast, isFunction, withDefault } from '../internal/validate.js';
 import type { Loss, Model } from '../models/types.js';
 import type { GradientTransformation } from '../optim/types.js';
+import type { GradientPool } from '../parallel/types.js';
 import type { TrainState } from './types.js';
 
 /** Options of {@link train}. */
@@ -30,6 +31,11 @@ export interface TrainOptions<S> {
   readonly nonFinite?: NonFinitePolicy;
   /** Continue a run from a {@link TrainStep.state} (owned by the caller: train never disposes it). */
   readonly initialState?: TrainState<S>;
+  /**
+   * Where a window's micro-batches are computed (default: one after the other on this thread), e.g.
+   * `workerPool({ workers: 2 })` from `gradstream/node`. The result is the same either way.
+   */
+  readonly gradients?: GradientPool;
 }
 
 /** {@link TrainOptions} after validation, defaults filled in. */
@@ -42,6 +48,7 @@ export interface TrainConfig<S> {
   readonly partialWindow: 'apply' | 'drop';
   readonly nonFinite: NonFinitePolicy;
   readonly initialState: TrainState<S> | undefined;
+  readonly gradients: GradientPool | undefined;
 }
 
 const FN = 'train';
@@ -63,6 +70,7 @@ const TRAIN_OPTIONS = optionKeys<TrainOptions<unknown>>({
   partialWindow: true,
   nonFinite: true,
   initialState: true,
+  gradients: true,
 });
 
 /** A tfjs Layers model: by class, or by shape when the app holds a second copy of tfjs. */
@@ -132,7 +140,12 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
         startStep: s?.step ?? 0,
       }),
     ),
-    E.map(({ model: m, loss, optimizer: opt, microBatchSize, initialState: s, accumulation }) => ({
+    E.bind('gradients', ({ options: o }) =>
+      o.gradients === undefined || (isObject(o.gradients) && typeof o.gradients['open'] === 'function')
+        ? E.right(o.gradients)
+        : E.left(new ConfigError(FN, 'gradients', o.gradients, 'a GradientPool ({ open }), e.g. workerPool() from gradstream/node')),
+    ),
+    E.map(({ model: m, loss, optimizer: opt, microBatchSize, initialState: s, accumulation, gradients }) => ({
       model: m,
       loss,
       optimizer: opt,
@@ -141,6 +154,7 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
       partialWindow: accumulation.partialWindow,
       nonFinite: accumulation.nonFinite,
       initialState: s,
+      gradients,
     })),
   );
 

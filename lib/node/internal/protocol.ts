@@ -1,0 +1,75 @@
+import type { MessagePort } from 'node:worker_threads';
+
+/** A parameter's place in the shared parameter buffer (float32 elements). */
+export interface ParamSpec {
+  readonly name: string;
+  readonly shape: ReadonlyArray<number>;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** A module export: the URL a worker imports and the name it reads. */
+export interface ModuleRef {
+  readonly url: string;
+  readonly name: string;
+}
+
+/** What a worker starts from (its `workerData`). */
+export interface WorkerInit {
+  readonly index: number;
+  readonly workers: number;
+  /** Int32: [0] event counter (bumped and notified after every message to main), [1] params written,
+   * [2 + w] worker w has exited, [2 + workers + w] its exit code. */
+  readonly control: SharedArrayBuffer;
+  readonly params: SharedArrayBuffer;
+  readonly specs: ReadonlyArray<ParamSpec>;
+  readonly model: { readonly kind: 'layers'; readonly topology: unknown } | ({ readonly kind: 'module' } & ModuleRef);
+  readonly loss: { readonly kind: 'builtin'; readonly name: string } | ({ readonly kind: 'module' } & ModuleRef);
+  readonly backend: string;
+  readonly fastWasmMatMul: boolean;
+  readonly port: MessagePort;
+}
+
+export interface EncodedTensor {
+  readonly values: ArrayLike<number>;
+  readonly shape: ReadonlyArray<number>;
+  readonly dtype: 'float32' | 'int32' | 'bool';
+}
+
+/** Main to worker: one micro-batch of window `window`, its `index`-th. */
+export interface BatchMessage {
+  readonly type: 'batch';
+  readonly window: number;
+  readonly index: number;
+  readonly xs: EncodedTensor;
+  readonly ys: EncodedTensor;
+}
+
+/** Worker to main: a micro-batch's sample (gradients in the order of the specs). */
+export interface SampleMessage {
+  readonly type: 'sample';
+  readonly index: number;
+  readonly grads: ReadonlyArray<Float32Array>;
+  readonly loss: number;
+  readonly count: number;
+  readonly examples: number;
+  /** The most tensor bytes the worker has held after a micro-batch, since it started. */
+  readonly peakBytes: number;
+}
+
+/** Worker to main: what went wrong, as text (an Error does not survive the trip with its class). */
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly index: number | undefined;
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string;
+}
+
+export type WorkerMessage = SampleMessage | ErrorMessage;
+
+export const EVENTS = 0;
+export const PARAMS_WRITTEN = 1;
+export const exitedSlot = (worker: number): number => 2 + worker;
+export const exitCodeSlot = (workers: number, worker: number): number => 2 + workers + worker;
+export const controlLength = (workers: number): number => 2 + 2 * workers;

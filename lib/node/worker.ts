@@ -1,0 +1,153 @@
+// The script every workerPool worker runs: it builds its replica of the model, then turns each micro-batch
+// it is sent into a gradient sample with the window's parameters, read from shared memory.
+import { workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { useFastWasmMatMul } from '../backends/useFastWasmMatMul.js';
+import { useWasmConvGradients } from '../backends/useWasmConvGradients.js';
+import { gradientSample } from '../gradients/gradientSample.js';
+import { fromLayersModel } from '../models/fromLayersModel.js';
+import * as losses from '../models/losses/index.js';
+import type { Loss, Model } from '../models/types.js';
+import type { Params } from '../optim/types.js';
+import {
+  EVENTS,
+  PARAMS_WRITTEN,
+  exitCodeSlot,
+  exitedSlot,
+  type BatchMessage,
+  type EncodedTensor,
+  type ErrorMessage,
+  type SampleMessage,
+  type WorkerInit,
+} from './internal/protocol.js';
+
+const init = workerData as WorkerInit;
+const control = new Int32Array(init.control);
+const { port } = init;
+
+/** Every message is followed by a bump of the event counter: the main thread waits on it (timed). */
+const post = (message: SampleMessage | ErrorMessage, transfer: ArrayBuffer[] = []): void => {
+  port.postMessage(message, transfer);
+  Atomics.add(control, EVENTS, 1);
+  Atomics.notify(control, EVENTS);
+};
+
+const errorMessage = (index: number | undefined, error: unknown): ErrorMessage => {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { type: 'error', index, name: e.name, message: e.message, stack: e.stack ?? `${e.name}: ${e.message}` };
+};
+
+// While the main thread blocks in a wait, no 'exit' or 'error' event can reach it: the worker says it is
+// gone through shared memory, which the main thread checks between timed waits.
+process.on('exit', (code) => {
+  Atomics.store(control, exitCodeSlot(init.workers, init.index), code);
+  Atomics.store(control, exitedSlot(init.index), 1);
+  Atomics.add(control, EVENTS, 1);
+  Atomics.notify(control, EVENTS);
+});
+process.on('uncaughtException', (error) => {
+  post(errorMessage(undefined, error));
+  process.exit(70);
+});
+
+async function exported<T>(url: string, name: string, what: string): Promise<T> {
+  const module = (await import(url)) as Record<string, unknown>;
+  const value = module[name];
+  if (value === undefined) throw new Error(`${what}: module ${url} has no export '${name}'`);
+  return value as T;
+}
+
+async function modelOf(spec: WorkerInit['model']): Promise<Model['apply']> {
+  if (spec.kind === 'layers') {
+    const layers = await tf.models.modelFromJSON({ modelTopology: spec.topology } as tf.io.ModelJSON);
+    const model = fromLayersModel(layers);
+    const names = Object.keys(model.params);
+    const expected = init.specs.map((s) => s.name);
+    if (names.length !== expected.length || names.some((n, i) => n !== expected[i]))
+      throw new Error(`the model rebuilt in the worker has parameters [${names.join(', ')}], not [${expected.join(', ')}]`);
+    return model.apply;
+  }
+  const value = await exported<unknown>(spec.url, spec.name, 'model');
+  if (typeof value === 'function') return value as Model['apply'];
+  if (typeof value === 'object' && value !== null && typeof (value as Model).apply === 'function') {
+    const model = value as Model;
+    return (params, xs) => model.apply(params, xs);
+  }
+  throw new Error(`model: export '${spec.name}' of ${spec.url} is neither a Model nor an apply function`);
+}
+
+async function lossOf(spec: WorkerInit['loss']): Promise<Loss> {
+  if (spec.kind === 'builtin') {
+    const loss = (losses as Record<string, Loss>)[spec.name];
+    if (!loss) throw new Error(`loss: no built-in loss '${spec.name}'`);
+    return loss;
+  }
+  const value = await exported<unknown>(spec.url, spec.name, 'loss');
+  if (typeof value !== 'function') throw new Error(`loss: export '${spec.name}' of ${spec.url} is not a function`);
+  return value as Loss;
+}
+
+async function start(): Promise<(message: BatchMessage) => void> {
+  if (init.backend === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise in the worker');
+    // Kernel registrations are per thread: install here what the main thread installed there.
+    if (init.fastWasmMatMul) useFastWasmMatMul();
+    useWasmConvGradients();
+  } else if (!(await tf.setBackend(init.backend))) throw new Error(`backend '${init.backend}' failed to initialise in the worker`);
+  await tf.ready();
+  const apply = await modelOf(init.model);
+  const model: Model = { params: {}, apply };
+  const loss = await lossOf(init.loss);
+  const shared = new Float32Array(init.params);
+  let window = -1;
+  let params: Params = {};
+  let peakBytes = 0;
+
+  return (message) => {
+    try {
+      if (message.window !== window) {
+        // The window's parameters, copied out of shared memory once per window (main wrote them before
+        // sending this window's first micro-batch; the atomic read orders those writes before ours).
+        Atomics.load(control, PARAMS_WRITTEN);
+        tf.dispose(Object.values(params));
+        params = {};
+        window = message.window;
+        const next: Record<string, tf.Tensor> = {};
+        for (const s of init.specs) next[s.name] = tf.tensor(shared.slice(s.offset, s.offset + s.size), [...s.shape], 'float32');
+        params = next;
+      }
+      const xs = decode(message.xs);
+      const ys = decode(message.ys);
+      let sample;
+      try {
+        sample = gradientSample(model, loss, params, { xs, ys });
+      } finally {
+        xs.dispose();
+        ys.dispose();
+      }
+      peakBytes = Math.max(peakBytes, tf.memory().numBytes);
+      const grads = init.specs.map((s) => {
+        const values = (sample.grads[s.name] as tf.Tensor).dataSync();
+        return values instanceof Float32Array ? values.slice() : Float32Array.from(values);
+      });
+      const lossSum = sample.loss.dataSync()[0] as number;
+      tf.dispose([...Object.values(sample.grads), sample.loss]);
+      post(
+        { type: 'sample', index: message.index, grads, loss: lossSum, count: sample.count, examples: sample.examples, peakBytes },
+        grads.map((g) => g.buffer as ArrayBuffer),
+      );
+    } catch (error) {
+      post(errorMessage(message.index, error));
+    }
+  };
+}
+
+function decode(t: EncodedTensor): tf.Tensor {
+  return tf.tensor(t.values as number[], [...t.shape], t.dtype);
+}
+
+start().then(
+  (handle) => port.on('message', handle),
+  (error: unknown) => post(errorMessage(undefined, error)),
+);

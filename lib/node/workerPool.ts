@@ -1,0 +1,348 @@
+import { availableParallelism } from 'node:os';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { fastWasmMatMulEnabled } from '../backends/fastWasmMatMulEnabled.js';
+import type { Batch } from '../batch/types.js';
+import { ConfigError } from '../errors/ConfigError.js';
+import { WorkerError } from '../errors/WorkerError.js';
+import type { GradientSample } from '../gradients/types.js';
+import { disposeBatch } from '../internal/disposeBatch.js';
+import { getOrThrow } from '../internal/validate.js';
+import type { LayersModelAdapter } from '../models/fromLayersModel.js';
+import * as losses from '../models/losses/index.js';
+import type { Loss, Model } from '../models/types.js';
+import type { Params } from '../optim/types.js';
+import type { GradientPool, GradientPoolRun } from '../parallel/types.js';
+import { workerExited, workerStarted } from './internal/liveWorkers.js';
+import {
+  EVENTS,
+  PARAMS_WRITTEN,
+  controlLength,
+  exitCodeSlot,
+  exitedSlot,
+  type BatchMessage,
+  type EncodedTensor,
+  type ModuleRef,
+  type ParamSpec,
+  type WorkerInit,
+  type WorkerMessage,
+} from './internal/protocol.js';
+
+const FN = 'workerPool';
+
+/** A module and the name of one of its exports, for what must be imported again inside each worker. */
+export interface ModuleExport {
+  /** The module's URL (a `file:` URL, or a path the worker can import). */
+  readonly url: URL | string;
+  /** The export's name (default `'default'`). */
+  readonly export?: string;
+}
+
+/** Options of {@link workerPool}. */
+export interface WorkerPoolOptions {
+  /** Worker threads: a count, or `'auto'` (default) for `os.availableParallelism()`. */
+  readonly workers?: number | 'auto';
+  /**
+   * Where a pure-function model's `apply` comes from in a worker: a module exporting the {@link Model}
+   * (only its `apply` is used) or its `apply` function. Not needed for a model made by `fromLayersModel`:
+   * its topology goes to the workers by itself.
+   */
+  readonly model?: ModuleExport;
+  /** Where the loss comes from in a worker, for a loss that is not one of the built-in `losses`. */
+  readonly loss?: ModuleExport;
+  /** The worker script (default: `worker.js` next to this module); for bundlers that move files. */
+  readonly workerUrl?: URL | string;
+}
+
+/** {@link WorkerPoolOptions} after validation. */
+interface WorkerPoolConfig {
+  readonly workers: number;
+  readonly model: ModuleRef | undefined;
+  readonly loss: ModuleRef | undefined;
+  readonly workerUrl: URL;
+}
+
+/**
+ * A {@link GradientPool} of worker threads, for the `gradients` option of {@link train}: each worker
+ * holds a replica of the model and computes its share of every window's micro-batches, so an
+ * accumulation window uses every core.
+ *
+ * Why it stays exact: every micro-batch of a window is computed with the window's parameters, whoever
+ * computes it, and the samples come back one per micro-batch, in order, into the same running sum as on
+ * one thread. A run with a pool is bit-identical to the run without one, whatever the number of
+ * workers (on the same backend: the workers use the main thread's backend and fast matmul setting).
+ *
+ * The parameters reach the workers once per window through shared memory; a micro-batch goes as one
+ * message; gradients come back as transferred buffers. The main thread waits for a window's samples
+ * (in timed waits, checking that no worker died) and applies the optimizer as without a pool. The workers
+ * start when the stream is subscribed and are terminated when it completes, fails or is unsubscribed.
+ *
+ * How the model reaches a worker: a model made by `fromLayersModel` by itself (its JSON topology; the
+ * weights are the window's parameters); a pure-function model through a module that exports it
+ * (`model: { url, export }`), as usual with workers. The loss: a built-in one by itself, another one
+ * through a module (`loss: { url, export }`).
+ *
+ * ## Example
+ * ```ts
+ * import { workerPool } from 'gradstream/node';
+ *
+ * // A Layers model: its topology goes to the workers by itself.
+ * batches$.pipe(train({ model: fromLayersModel(layers), loss: losses.softmaxCrossEntropy, optimizer,
+ *   accumulationSteps: 8, microBatchSize: 32, gradients: workerPool({ workers: 2 }) }));
+ *
+ * // A pure-function model: each worker imports it (model.ts exports `apply(params, xs)`).
+ * const pool = workerPool({ workers: 'auto', model: { url: new URL('./model.js', import.meta.url), export: 'apply' } });
+ * ```
+ *
+ * @param options workers, and where the model and loss come from in a worker
+ * @returns the pool; no worker starts until a stream using it is subscribed
+ * @throws {ConfigError} when an option is invalid
+ * @see train
+ */
+export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
+  const config = getOrThrow(validateWorkerPoolOptions(options));
+  const peaks = new Array<number>(config.workers).fill(0);
+  return {
+    workers: config.workers,
+    open: (model, loss) => openRun(config, model, loss, peaks),
+    peakBytes: () => [...peaks],
+  };
+}
+
+/** A {@link GradientPool} of worker threads, as {@link workerPool} makes it. */
+export interface WorkerPool extends GradientPool {
+  /** How many workers each run starts. */
+  readonly workers: number;
+  /**
+   * Per worker, the most tensor bytes it held after computing a micro-batch (its replica's parameters,
+   * the micro-batch and its gradients), over every run of this pool so far: flat in the window's size.
+   */
+  peakBytes(): ReadonlyArray<number>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+const moduleRef =
+  (field: string) =>
+  (value: unknown): E.Either<ConfigError, ModuleRef | undefined> => {
+    if (value === undefined) return E.right(undefined);
+    const expected = "{ url: a URL or string, export?: a name }";
+    if (!isObject(value)) return E.left(new ConfigError(FN, field, value, expected));
+    const url = value['url'];
+    const name = value['export'] ?? 'default';
+    if (!(url instanceof URL || (typeof url === 'string' && url.length > 0)) || typeof name !== 'string' || name === '')
+      return E.left(new ConfigError(FN, field, value, expected));
+    return E.right({ url: String(url), name });
+  };
+
+/** The pure validator behind {@link workerPool}. */
+export const validateWorkerPoolOptions = (options: WorkerPoolOptions): E.Either<ConfigError, WorkerPoolConfig> =>
+  pipe(
+    E.Do,
+    E.bind('options', () => (isObject(options) ? E.right(options) : E.left(new ConfigError(FN, 'options', options, 'an object')))),
+    E.bind('workers', ({ options: o }) => {
+      const w = o.workers ?? 'auto';
+      if (w === 'auto') return E.right(Math.max(1, availableParallelism()));
+      return Number.isInteger(w) && (w as number) >= 1 && (w as number) <= 256
+        ? E.right(w as number)
+        : E.left(new ConfigError(FN, 'workers', w, "an integer in [1, 256] or 'auto'"));
+    }),
+    E.bind('model', ({ options: o }) => moduleRef('model')(o.model)),
+    E.bind('loss', ({ options: o }) => moduleRef('loss')(o.loss)),
+    E.bind('workerUrl', ({ options: o }) => {
+      const u = o.workerUrl ?? new URL('./worker.js', import.meta.url);
+      return u instanceof URL || (typeof u === 'string' && u.length > 0)
+        ? E.right(new URL(String(u)))
+        : E.left(new ConfigError(FN, 'workerUrl', u, 'a URL'));
+    }),
+    E.map(({ workers, model, loss, workerUrl }) => ({ workers, model, loss, workerUrl })),
+  );
+
+function modelSpec(config: WorkerPoolConfig, model: Model): WorkerInit['model'] {
+  if (config.model) return { kind: 'module', ...config.model };
+  const layers = (model as Partial<LayersModelAdapter>).layersModel;
+  if (layers) return { kind: 'layers', topology: layers.toJSON(null, false) };
+  throw new ConfigError(FN, 'model', undefined, "a module exporting the model ({ url, export }): a pure-function model cannot be sent to a worker (a model from fromLayersModel can)");
+}
+
+function lossSpec(config: WorkerPoolConfig, loss: Loss): WorkerInit['loss'] {
+  if (config.loss) return { kind: 'module', ...config.loss };
+  const builtin = Object.entries(losses).find(([, l]) => l === loss);
+  if (builtin) return { kind: 'builtin', name: builtin[0] };
+  throw new ConfigError(FN, 'loss', undefined, 'a module exporting the loss ({ url, export }): only a built-in loss reaches a worker by itself');
+}
+
+function paramSpecs(params: Params): ReadonlyArray<ParamSpec> {
+  let offset = 0;
+  return Object.entries(params).map(([name, t]) => {
+    if (t.dtype !== 'float32') throw new ConfigError(FN, `parameter '${name}' dtype`, t.dtype, 'float32');
+    const spec = { name, shape: [...t.shape], offset, size: t.size };
+    offset += t.size;
+    return spec;
+  });
+}
+
+interface Lane {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  /** Indices (in the open window) sent to this worker and not yet answered, oldest first. */
+  readonly waiting: number[];
+}
+
+/** How long one wait lasts before the main thread checks again that every worker is alive. */
+const WAIT_SLICE_MS = 200;
+
+function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: number[]): GradientPoolRun {
+  const specs = paramSpecs(model.params);
+  const modelInit = modelSpec(config, model);
+  const lossInit = lossSpec(config, loss);
+  const total = specs.reduce((n, s) => n + s.size, 0);
+  const sharedParams = new SharedArrayBuffer(Math.max(4, total * 4));
+  const params = new Float32Array(sharedParams);
+  const controlBuffer = new SharedArrayBuffer(4 * controlLength(config.workers));
+  const control = new Int32Array(controlBuffer);
+  const backend = tf.getBackend();
+  const fastWasmMatMul = backend === 'wasm' && fastWasmMatMulEnabled();
+
+  const lanes: Lane[] = [];
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    for (const lane of lanes) {
+      lane.port.close();
+      void lane.worker.terminate().catch(() => undefined);
+    }
+  };
+
+  try {
+    for (let index = 0; index < config.workers; index++) {
+      const { port1, port2 } = new MessageChannel();
+      const init: WorkerInit = {
+        index,
+        workers: config.workers,
+        control: controlBuffer,
+        params: sharedParams,
+        specs,
+        model: modelInit,
+        loss: lossInit,
+        backend,
+        fastWasmMatMul,
+        port: port2,
+      };
+      const worker = new Worker(config.workerUrl, { workerData: init, transferList: [port2] });
+      workerStarted();
+      worker.once('exit', workerExited);
+      // A worker's uncaught error also reaches us through its port; without a listener, this event
+      // would crash the main thread.
+      worker.on('error', () => undefined);
+      lanes.push({ worker, port: port1, waiting: [] });
+    }
+  } catch (error) {
+    close();
+    throw error;
+  }
+
+  let window = 0;
+  let windowParams: Params | undefined;
+  let submitted = 0;
+  let broken = false;
+
+  const writeParams = (p: Params): void => {
+    for (const s of specs) {
+      const t = p[s.name];
+      if (!t || t.size !== s.size) throw new ConfigError(FN, `params['${s.name}']`, t?.shape, `a tensor of shape [${s.shape.join(', ')}]`);
+      params.set(t.dataSync() as Float32Array, s.offset);
+    }
+    // A sequentially consistent write after the plain ones: a worker's atomic read of it orders them.
+    Atomics.add(control, PARAMS_WRITTEN, 1);
+  };
+
+  const submit = (p: Params, batch: Batch): void => {
+    try {
+      if (closed || broken) throw new Error(`${FN}: the run is ${closed ? 'closed' : 'broken by an earlier error'}`);
+      if (p !== windowParams) {
+        if (submitted > 0) throw new Error(`${FN}: the parameters changed in the middle of a window`);
+        writeParams(p);
+        windowParams = p;
+        window += 1;
+      }
+      // Round robin from the window's first micro-batch: the same assignment in every window and run.
+      const lane = lanes[submitted % lanes.length] as Lane;
+      const message: BatchMessage = { type: 'batch', window, index: submitted, xs: encode(batch.xs), ys: encode(batch.ys) };
+      lane.port.postMessage(message);
+      lane.waiting.push(submitted);
+      submitted += 1;
+    } finally {
+      disposeBatch(batch);
+    }
+  };
+
+  const collect = (): ReadonlyArray<GradientSample> => {
+    const results: Array<GradientSample | undefined> = new Array<GradientSample | undefined>(submitted).fill(undefined);
+    const fail = (error: Error): never => {
+      broken = true;
+      for (const r of results) if (r) tf.dispose([...Object.values(r.grads), r.loss]);
+      throw error;
+    };
+    let remaining = submitted;
+    while (remaining > 0) {
+      const seen = Atomics.load(control, EVENTS);
+      let progressed = false;
+      for (const [w, lane] of lanes.entries()) {
+        while (lane.waiting.length > 0) {
+          const received = receiveMessageOnPort(lane.port);
+          if (received === undefined) break;
+          progressed = true;
+          const message = received.message as WorkerMessage;
+          if (message.type === 'error') {
+            const what = message.index === undefined ? 'starting' : `micro-batch ${message.index} of window ${window}`;
+            fail(new WorkerError(FN, w, what, message, message.index));
+          } else {
+            lane.waiting.shift();
+            peaks[w] = Math.max(peaks[w] ?? 0, message.peakBytes);
+            results[message.index] = toSample(message, specs);
+            remaining -= 1;
+          }
+        }
+      }
+      if (remaining === 0 || progressed) continue;
+      for (const [w, lane] of lanes.entries()) {
+        if (lane.waiting.length > 0 && Atomics.load(control, exitedSlot(w)) === 1) {
+          // Messages it sent before dying were read above: it died without answering.
+          const code = Atomics.load(control, exitCodeSlot(config.workers, w));
+          fail(
+            new WorkerError(FN, w, `micro-batch ${lane.waiting[0]} of window ${window}`, {
+              name: 'exit',
+              message: `the worker exited with code ${code} before answering`,
+              stack: '',
+              exitCode: code,
+            }, lane.waiting[0]),
+          );
+        }
+      }
+      // Timed: while this thread waits, no event can reach it, so it wakes now and then to look again.
+      Atomics.wait(control, EVENTS, seen, WAIT_SLICE_MS);
+    }
+    submitted = 0;
+    return results as GradientSample[];
+  };
+
+  return { submit, collect, close };
+}
+
+function encode(t: tf.Tensor): EncodedTensor {
+  if (t.dtype !== 'float32' && t.dtype !== 'int32' && t.dtype !== 'bool')
+    throw new ConfigError(FN, 'batch dtype', t.dtype, 'float32, int32 or bool');
+  return { values: t.dataSync() as ArrayLike<number>, shape: [...t.shape], dtype: t.dtype };
+}
+
+function toSample(message: Extract<WorkerMessage, { type: 'sample' }>, specs: ReadonlyArray<ParamSpec>): GradientSample {
+  const grads: Record<string, tf.Tensor> = {};
+  specs.forEach((s, i) => {
+    grads[s.name] = tf.tensor(message.grads[i] as Float32Array, [...s.shape], 'float32');
+  });
+  return { grads, loss: tf.scalar(message.loss, 'float32'), count: message.count, examples: message.examples };
+}

@@ -1,0 +1,69 @@
+import { concat, defer, finalize, type OperatorFunction } from 'rxjs';
+import type { AccumulationSteps } from '../accumulate/accumulate.js';
+import type { Batch } from '../batch/types.js';
+import { BatchError } from '../errors/BatchError.js';
+import type { GradientSample } from '../gradients/types.js';
+import { disposeBatch } from '../internal/disposeBatch.js';
+import { inOrder } from '../internal/inOrder.js';
+import type { Loss, Model } from '../models/types.js';
+import type { Params } from '../optim/types.js';
+import type { GradientPool } from './types.js';
+
+/**
+ * Micro-batches to gradient samples through a {@link GradientPool}: the window's micro-batches are
+ * handed to the pool as they arrive and collected, in order, when the window is full (or when the
+ * stream completes with a partial window), so that the samples reach `accumulate` exactly as the
+ * sequential path would make them: same order, same window boundaries.
+ *
+ * The window's size is read when its first micro-batch arrives, from the updates made so far (the
+ * same `accumulationSteps(step)` that `accumulate` reads); parameters change only after the samples of
+ * a window have been emitted and the update made, synchronously, before the next micro-batch.
+ *
+ * Ownership: takes the batches (the pool disposes them); the samples belong to the subscriber.
+ * The pool's run is opened on subscription and closed on completion, error and unsubscribe.
+ */
+export function pooledSamples(
+  pool: GradientPool,
+  model: Model,
+  loss: Loss,
+  accumulationSteps: AccumulationSteps,
+  current: () => { readonly params: Params; readonly step: number },
+): OperatorFunction<Batch, GradientSample> {
+  return (batches) =>
+    defer(() => {
+      const run = pool.open(model, loss);
+      let pending = 0;
+      let size = 0;
+      const collect = (): ReadonlyArray<GradientSample> => {
+        pending = 0;
+        return run.collect();
+      };
+      return concat(
+        batches.pipe(
+          // One micro-batch at a time, in arrival order, as on the sequential path (see inOrder).
+          inOrder((batch: Batch) => {
+            // The shape check the sequential path makes first, made here, so a malformed batch fails
+            // with the same BatchError whether or not a pool computes it.
+            const invalid = BatchError.check('gradientSample', batch.xs.shape, batch.ys.shape);
+            if (invalid) {
+              disposeBatch(batch);
+              throw invalid;
+            }
+            const { params, step } = current();
+            if (pending === 0) size = windowSize(accumulationSteps, step);
+            run.submit(params, batch);
+            pending += 1;
+            return pending >= size ? collect() : [];
+          }, disposeBatch),
+        ),
+        // The source completed mid-window: its samples go on, and accumulate applies or drops them.
+        defer(() => (pending > 0 ? collect() : [])),
+      ).pipe(finalize(() => run.close()));
+    });
+}
+
+/** The open window's size; an invalid schedule value counts as 1 here, and accumulate rejects it. */
+function windowSize(steps: AccumulationSteps, step: number): number {
+  const n = typeof steps === 'number' ? steps : steps(step);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}

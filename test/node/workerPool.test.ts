@@ -1,0 +1,251 @@
+import { fc, test as fcTest } from '@fast-check/vitest';
+import * as tf from '@tensorflow/tfjs';
+import { from, lastValueFrom, map, Subject, take, toArray } from 'rxjs';
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError } from '../../lib/errors/ConfigError.js';
+import { WorkerError } from '../../lib/errors/WorkerError.js';
+import { fromLayersModel } from '../../lib/models/fromLayersModel.js';
+import * as losses from '../../lib/models/losses/index.js';
+import type { Model } from '../../lib/models/types.js';
+import { liveWorkers } from '../../lib/node/internal/liveWorkers.js';
+import { workerPool, type WorkerPoolOptions } from '../../lib/node/workerPool.js';
+import { adam } from '../../lib/optim/adam.js';
+import { train } from '../../lib/train/train.js';
+import type { TrainStep } from '../../lib/train/types.js';
+import type { AccumulationSteps, NonFinitePolicy } from '../../lib/accumulate/accumulate.js';
+import { batchData, disposeStep, mlp, relativeError, splitBatch, valuesOf } from '../support/fixtures.js';
+import { expectNoLeaks } from '../support/leaks.js';
+import { workerScript } from '../support/workerScript.js';
+
+const fixtures = new URL('./fixtures/models.mjs', import.meta.url);
+const pool = (options: WorkerPoolOptions) => workerPool({ workerUrl: workerScript(), ...options });
+const pureModel = (exportName = 'apply') => ({ url: fixtures, export: exportName });
+
+interface Run {
+  readonly steps: ReadonlyArray<Omit<TrainStep<unknown>, 'params' | 'state'>>;
+  readonly params: Record<string, Float32Array>;
+}
+
+/** Trains the fixture MLP on `sizes` micro-batches and returns every step's numbers and the final params. */
+async function runOnce(
+  sizes: ReadonlyArray<number>,
+  accumulationSteps: AccumulationSteps,
+  workers: number | undefined,
+  extra: { nonFinite?: NonFinitePolicy; poison?: number; model?: () => Model } = {},
+): Promise<Run> {
+  const model = extra.model?.() ?? mlp(5, 4, 3, 11);
+  const data = batchData(sizes.reduce((a, b) => a + b, 0), 5, 3, 21);
+  if (extra.poison !== undefined) data.xs[extra.poison * 5] = Number.NaN;
+  const batches = splitBatch(data, sizes);
+  const gradients = workers === undefined ? undefined : extra.model ? pool({ workers }) : pool({ workers, model: pureModel() });
+  const steps = await lastValueFrom(
+    from(batches).pipe(
+      train({
+        model,
+        loss: losses.meanSquaredError,
+        optimizer: adam({ learningRate: 0.05 }),
+        accumulationSteps,
+        ...(extra.nonFinite ? { nonFinite: extra.nonFinite } : {}),
+        ...(gradients ? { gradients } : {}),
+      }),
+      toArray(),
+    ),
+  );
+  const last = steps[steps.length - 1];
+  const params = valuesOf(last?.params ?? model.params);
+  disposeStep(last);
+  tf.dispose(Object.values(model.params));
+  return { steps: steps.map(({ params: _p, state: _s, ...numbers }) => numbers), params };
+}
+
+/** Waits until every worker the pools started has exited (terminate is asynchronous). */
+const allWorkersGone = () => vi.waitFor(() => expect(liveWorkers()).toBe(0), { timeout: 10_000, interval: 20 });
+
+describe('workerPool: exact', () => {
+  fcTest.prop(
+    [
+      fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 7 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.constantFrom(1, 2, 3),
+    ],
+    { numRuns: 6 },
+  )(
+    'k workers make the sequential run bit for bit, for any split, window size and partial last window',
+    async (sizes, window, k) => {
+      const sequential = await runOnce(sizes, window, undefined);
+      const pooled = await expectNoLeaks(() => runOnce(sizes, window, k));
+      expect(relativeError(pooled.params, sequential.params)).toBeLessThanOrEqual(1e-6);
+      expect(pooled.params).toEqual(sequential.params);
+      expect(pooled.steps).toEqual(sequential.steps);
+    },
+  );
+
+  it('runs are bit-identical across 1, 2 and 3 workers, with windows smaller than k and a schedule', async () => {
+    const sizes = [3, 1, 2, 4, 2, 1, 3];
+    const schedule = (step: number) => (step % 2 === 0 ? 1 : 4);
+    const runs = [];
+    for (const k of [1, 2, 3]) runs.push(await runOnce(sizes, schedule, k));
+    expect(runs[1]).toEqual(runs[0]);
+    expect(runs[2]).toEqual(runs[0]);
+  });
+
+  it('a Layers model reaches the workers by itself and trains as on one thread', async () => {
+    const layersModel = () => {
+      const layers = tf.sequential({
+        layers: [
+          tf.layers.dense({ name: 'hidden', inputShape: [5], units: 4, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+          tf.layers.dense({ name: 'out', units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+        ],
+      });
+      const model = fromLayersModel(layers);
+      // The test owns a copy of the weights, as runOnce disposes model.params at the end.
+      return { ...model, params: Object.fromEntries(Object.entries(model.params).map(([n, t]) => [n, t.clone()])) };
+    };
+    const sequential = await runOnce([2, 3, 1], 2, undefined, { model: layersModel });
+    const pooled = await runOnce([2, 3, 1], 2, 2, { model: layersModel });
+    expect(pooled).toEqual(sequential);
+  });
+
+  it("non-finite policies see the same samples: 'skip-micro-batch' skips the same micro-batch", async () => {
+    const sequential = await runOnce([2, 2, 2, 2], 2, undefined, { nonFinite: 'skip-micro-batch', poison: 2 });
+    const pooled = await runOnce([2, 2, 2, 2], 2, 2, { nonFinite: 'skip-micro-batch', poison: 2 });
+    expect(sequential.steps[0]?.skippedMicroBatches).toBe(1);
+    expect(pooled).toEqual(sequential);
+  });
+});
+
+describe('workerPool: failure is clean', () => {
+  const failing = async (options: WorkerPoolOptions, batches = 4) => {
+    const model = mlp(5, 4, 3, 11);
+    const parts = splitBatch(batchData(2 * batches, 5, 3, 21), Array(batches).fill(2) as number[]);
+    const before = tf.memory().numTensors;
+    const error = await lastValueFrom(
+        from(parts).pipe(
+          train({ model, loss: losses.meanSquaredError, optimizer: adam({ learningRate: 0.05 }), accumulationSteps: 2, gradients: pool(options) }),
+        ),
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    // The batches taken were freed, whether computed or not; those after the error are still the caller's.
+    const untaken = parts.filter((b) => !b.xs.isDisposed);
+    expect(tf.memory().numTensors - before, 'tensors left alive').toBe(2 * (untaken.length - batches));
+    tf.dispose(untaken.flatMap((b) => [b.xs, b.ys]));
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
+    return error;
+  };
+
+  it("an error thrown in a worker's model fails the stream with a WorkerError carrying its message and stack", async () => {
+    const error = await failing({ workers: 2, model: pureModel('throwingApply') });
+    expect(error).toBeInstanceOf(WorkerError);
+    const e = error as WorkerError;
+    expect(e.workerName).toBe('RangeError');
+    expect(e.workerMessage).toBe('boom in the model');
+    expect(e.workerStack).toContain('models.mjs');
+    expect(e.input).toBe(0);
+  });
+
+  it("an error thrown in a worker's loss fails the stream with a WorkerError", async () => {
+    const error = await failing({ workers: 2, model: pureModel(), loss: { url: fixtures, export: 'throwingLoss' } });
+    expect(error).toBeInstanceOf(WorkerError);
+    expect((error as WorkerError).workerMessage).toBe('boom in the loss');
+    expect((error as WorkerError).workerStack).toContain('throwingLoss');
+  });
+
+  it('a worker that exits fails the stream instead of hanging', async () => {
+    const error = await failing({ workers: 2, model: pureModel('exitingApply') });
+    expect(error).toBeInstanceOf(WorkerError);
+    expect((error as WorkerError).exitCode).toBe(3);
+  });
+
+  it('a module that does not export the model fails the stream with a WorkerError at start', async () => {
+    const error = await failing({ workers: 1, model: pureModel('nothingHere') });
+    expect(error).toBeInstanceOf(WorkerError);
+    expect((error as WorkerError).workerMessage).toContain("no export 'nothingHere'");
+  });
+
+  it('a pure-function model without a module is a ConfigError', async () => {
+    const error = await failing({ workers: 1 });
+    expect(error).toBeInstanceOf(ConfigError);
+  });
+
+  it('workerPool rejects a bad worker count with a ConfigError naming it', () => {
+    expect(() => workerPool({ workers: 0 })).toThrow(ConfigError);
+    expect(() => workerPool({ workers: 0 })).toThrow(/workers/);
+  });
+
+  it('completion terminates every worker and leaves no tensor behind', async () => {
+    await expectNoLeaks(() => runOnce([2, 2, 2], 2, 3));
+    await allWorkersGone();
+  });
+
+  it('unsubscribing mid-run (a synchronous source, take(1)) terminates every worker and leaks nothing', async () => {
+    const model = mlp(5, 4, 3, 11);
+    const parts = splitBatch(batchData(12, 5, 3, 21), [2, 2, 2, 2, 2, 2]);
+    const before = tf.memory().numTensors;
+    {
+      const steps = await lastValueFrom(
+        from(parts).pipe(
+          train({ model, loss: losses.meanSquaredError, optimizer: adam({ learningRate: 0.05 }), accumulationSteps: 2, gradients: pool({ workers: 2, model: pureModel() }) }),
+          take(1),
+          toArray(),
+        ),
+      );
+      expect(steps).toHaveLength(1);
+      disposeStep(steps[0]);
+    }
+    // The first window's two batches were freed; those take(1) never let in stay the caller's.
+    expect(tf.memory().numTensors - before, 'tensors left alive').toBe(-4);
+    tf.dispose(parts.slice(2).flatMap((b) => [b.xs, b.ys]));
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
+  });
+
+  it('unsubscribing in the middle of a window terminates every worker', async () => {
+    const model = mlp(5, 4, 3, 11);
+    const data = batchData(6, 5, 3, 21);
+    const source = new Subject<number>();
+    const parts = splitBatch(data, [2, 2, 2]);
+    const before = tf.memory().numTensors;
+    const subscription = source
+      .pipe(
+        map((i) => parts[i]!),
+        train({ model, loss: losses.meanSquaredError, optimizer: adam({ learningRate: 0.05 }), accumulationSteps: 4, gradients: pool({ workers: 2, model: pureModel() }) }),
+      )
+      .subscribe();
+    source.next(0);
+    source.next(1);
+    expect(liveWorkers()).toBe(2);
+    subscription.unsubscribe();
+    await allWorkersGone();
+    // The two micro-batches handed over were freed; the third was never taken.
+    expect(tf.memory().numTensors - before).toBe(-4);
+    parts[2]!.xs.dispose();
+    parts[2]!.ys.dispose();
+    tf.dispose(Object.values(model.params));
+  });
+});
+
+describe('workerPool: memory', () => {
+  it('the peak tensor bytes of every worker are flat in the window size', async () => {
+    const peaks: number[][] = [];
+    for (const n of [2, 16]) {
+      const model = mlp(5, 4, 3, 11);
+      const gradients = pool({ workers: 2, model: pureModel() });
+      const data = batchData(4 * n, 5, 3, 21);
+      const steps = await lastValueFrom(
+        from(splitBatch(data, Array(n).fill(4) as number[])).pipe(
+          train({ model, loss: losses.meanSquaredError, optimizer: adam({ learningRate: 0.05 }), accumulationSteps: n, gradients }),
+          toArray(),
+        ),
+      );
+      disposeStep(steps[steps.length - 1]);
+      tf.dispose(Object.values(model.params));
+      peaks.push([...gradients.peakBytes()]);
+    }
+    expect(peaks[0]![0]).toBeGreaterThan(0);
+    expect(peaks[1]).toEqual(peaks[0]);
+    await allWorkersGone();
+  });
+});
