@@ -78,6 +78,8 @@ describe('workerPool: exact', () => {
       expect(pooled.params).toEqual(sequential.params);
       expect(pooled.steps).toEqual(sequential.steps);
     },
+    // Each run starts up to 3 workers, each loading TensorFlow.js: slow on a busy machine, not a timing.
+    240_000,
   );
 
   it('runs are bit-identical across 1, 2 and 3 workers, with windows smaller than k and a schedule', async () => {

@@ -88,6 +88,9 @@ const trainConfig = (raw: Record<string, unknown>): E.Either<ConfigError, TrainC
     E.bind('clip', () => (raw['clip'] === 'off' ? E.right(null) : field(positive, '--clip', fn)(raw['clip']))),
     E.bind('epochs', () => field((f, n) => integerAtLeast(f, n, 1), '--epochs', fn)(raw['epochs'])),
     E.bind('backend', () => field((f, n) => oneOf(f, n, BACKENDS), '--backend', fn)(raw['backend'])),
+    E.bind('workers', (): E.Either<ConfigError, number | 'auto'> =>
+      raw['workers'] === 'auto' ? E.right('auto') : field((f, n) => integerAtLeast(f, n, 1), '--workers', fn)(raw['workers']),
+    ),
     E.bind('seed', () => field((f, n) => integerAtLeast(f, n, 0), '--seed', fn)(raw['seed'])),
     E.bind('sizes', () => sizes(fn)(raw)),
     E.bind('quiet', () => boolean(fn, '--quiet')(raw['quiet'])),
@@ -179,6 +182,9 @@ const program = (now: Date, chosen: (name: 'train' | 'verify' | 'dashboard', raw
     .addOption(new Option('--clip <norm>', 'clip the accumulated gradient to this global norm').default('off', 'off'))
     .addOption(new Option('--epochs <n>', 'passes over the training set').default(3))
     .addOption(new Option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(' | ')}`).default('wasm'))
+    .addOption(
+      new Option('--workers <n|auto>', "worker threads for each window's micro-batches (1: the main thread; auto: one per core; same metrics either way)").default('auto'),
+    )
     .addOption(new Option('--seed <n>', 'seed of the split, the shuffles and the initial weights').default(42))
     .addOption(new Option('--train-size <n>', 'training examples').default(8000))
     .addOption(new Option('--test-size <n>', 'test examples (train + test <= 10000)').default(2000))

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -32,6 +33,7 @@ import {
   type TrainStep,
 } from 'gradstream';
 import { serveDashboard } from '../dashboard/serveDashboard.js';
+import { workerPool } from 'gradstream/node';
 import { loadMnist } from '../data/loadMnist.js';
 import { mnistCnn } from '../models/mnistCnn.js';
 import { mnistMlp } from '../models/mnistMlp.js';
@@ -55,7 +57,12 @@ export interface TrainIo {
   readonly scheduler?: SchedulerLike;
   /** Selects the backend. Default {@link selectBackend}. */
   readonly selectBackend?: (name: TrainConfig['backend']) => Promise<void>;
+  /** The workers' script, for runs from sources or bundles. Default: the one next to `gradstream/node`. */
+  readonly workerUrl?: URL;
 }
+
+/** The worker count a run uses: `'auto'` is one per available core; 1 means the main thread alone. */
+export const workerCount = (workers: TrainConfig['workers']): number => (workers === 'auto' ? Math.max(1, availableParallelism()) : workers);
 
 const optimizerOf = (config: TrainConfig): GradientTransformation<unknown> => {
   const learningRate =
@@ -101,6 +108,10 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
     const layersModel = config.model === 'cnn' ? mnistCnn({ seed: config.seed }) : mnistMlp({ seed: config.seed });
     const model = fromLayersModel(layersModel);
     const loss = losses.softmaxCrossEntropy;
+    const workers = workerCount(config.workers);
+    // Every worker count gives the same samples in the same order, so the same metrics: workers only
+    // decide where the micro-batches are computed.
+    const gradients = workers > 1 ? workerPool({ workers, ...(io.workerUrl ? { workerUrl: io.workerUrl } : {}) }) : undefined;
     mkdirSync(config.out, { recursive: true });
 
     // Every consumer subscribes to one Subject before the run starts; the run itself is subscribed once.
@@ -135,7 +146,7 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
           }),
         ),
         takeUntil(interrupt.pipe(tap(() => (interrupted = true)))),
-        train({ model, loss, optimizer: optimizerOf(config), accumulationSteps: config.accumulate }),
+        train({ model, loss, optimizer: optimizerOf(config), accumulationSteps: config.accumulate, ...(gradients ? { gradients } : {}) }),
         tapMetrics(events, { examplesPerEpoch: config.trainSize, evaluate: evaluate({ model, loss, examples: test, inputShape }) }),
         tap((step) => (last = step)),
       ),

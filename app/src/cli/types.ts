@@ -22,6 +22,11 @@ export interface TrainConfig {
   readonly clip: number | null;
   readonly epochs: number;
   readonly backend: BackendName;
+  /**
+   * Worker threads that compute each window's micro-batches: a count, or `'auto'` (the available cores).
+   * 1 computes them on the main thread, as without workers; every count gives the same metrics.
+   */
+  readonly workers: number | 'auto';
   /** Seed of the split, the shuffles and the initial weights. */
   readonly seed: number;
   readonly trainSize: number;

@@ -37,6 +37,7 @@ describe('parseCommandLine: train', () => {
       clip: null,
       epochs: 3,
       backend: 'wasm',
+      workers: 'auto',
       seed: 42,
       trainSize: 8000,
       testSize: 2000,
@@ -63,6 +64,7 @@ describe('parseCommandLine: train', () => {
       clip: 1.5,
       epochs: 2,
       backend: 'cpu',
+      workers: 'auto',
       seed: 7,
       trainSize: 500,
       testSize: 100,
@@ -90,6 +92,13 @@ describe('parseCommandLine: train', () => {
   ])('rejects %j naming the fault', (argv, message) => {
     const result = parseCommandLine(argv);
     expect(E.isLeft(result) && result.left instanceof CliError && message.test(result.left.message)).toBe(true);
+  });
+
+  it("takes --workers as a count or 'auto' (the default)", () => {
+    expect((config('train') as TrainConfig).workers).toBe('auto');
+    expect((config('train', '--workers', '2') as TrainConfig).workers).toBe(2);
+    expect((config('train', '--workers', 'auto') as TrainConfig).workers).toBe('auto');
+    expect(failure('train', '--workers', '0').message).toBe('gradstream train: --workers must be an integer >= 1, got 0');
   });
 
   it('accepts --opt=value as well as --opt value', () => {

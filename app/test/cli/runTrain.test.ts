@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NEVER, Subject } from 'rxjs';
 import { runTrain, type TrainIo } from '../../src/cli/runTrain.js';
 import type { TrainConfig } from '../../src/cli/types.js';
 import type { MetricEvent } from 'gradstream';
 import { parseXml } from '../support/xml.js';
+import { liveWorkers } from '../../../lib/node/internal/liveWorkers.js';
+import { workerScript } from '../../../test/support/workerScript.js';
 
 const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig => ({
   command: 'train',
@@ -21,6 +23,7 @@ const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig =>
   clip: 1,
   epochs: 2,
   backend: tf.getBackend() as TrainConfig['backend'],
+  workers: 1,
   seed: 5,
   trainSize: 64,
   testSize: 32,
@@ -86,6 +89,18 @@ describe('runTrain', () => {
     await runTrain(tiny(a), io());
     await runTrain(tiny(b), io());
     expect(withoutTimes(readEvents(a))).toEqual(withoutTimes(readEvents(b)));
+  });
+
+  it('gives the same losses and accuracies with 2 workers as on the main thread, records the count, and stops its workers', async () => {
+    const [a, b] = [tempDir(), tempDir()];
+    await runTrain(tiny(a, { workers: 1 }), io());
+    const before = tf.memory().numTensors;
+    expect(await runTrain(tiny(b, { workers: 2 }), io({ workerUrl: workerScript() }))).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(withoutTimes(readEvents(b))).toEqual(withoutTimes(readEvents(a)));
+    const summary = JSON.parse(readFileSync(join(b, 'summary.json'), 'utf8')) as { config: TrainConfig };
+    expect(summary.config.workers).toBe(2);
+    await vi.waitFor(() => expect(liveWorkers()).toBe(0), { timeout: 10_000, interval: 20 });
   });
 
   it('leaves no tensor behind', async () => {
