@@ -7,6 +7,7 @@ import { fastWasmMatMulEnabled } from '../backends/fastWasmMatMulEnabled.js';
 import type { Batch } from '../batch/types.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import { WorkerError } from '../errors/WorkerError.js';
+import { gradientSample } from '../gradients/gradientSample.js';
 import type { GradientSample } from '../gradients/types.js';
 import { disposeBatch } from '../internal/disposeBatch.js';
 import { getOrThrow } from '../internal/validate.js';
@@ -42,8 +43,16 @@ export interface ModuleExport {
 
 /** Options of {@link workerPool}. */
 export interface WorkerPoolOptions {
-  /** Worker threads: a count, or `'auto'` (default) for `os.availableParallelism()`. */
+  /**
+   * Worker threads: a count, or `'auto'` (default): one per available core, less the main thread's
+   * when it computes a share (`os.availableParallelism() - 1`, at least 1).
+   */
   readonly workers?: number | 'auto';
+  /**
+   * Whether the main thread computes a share of each window too (default `true`): it would otherwise
+   * only wait while the workers compute. Its micro-batches fail with the sequential path's own errors.
+   */
+  readonly mainShare?: boolean;
   /**
    * Where a pure-function model's `apply` comes from in a worker: a module exporting the {@link Model}
    * (only its `apply` is used) or its `apply` function. Not needed for a model made by `fromLayersModel`:
@@ -59,6 +68,7 @@ export interface WorkerPoolOptions {
 /** {@link WorkerPoolOptions} after validation. */
 interface WorkerPoolConfig {
   readonly workers: number;
+  readonly mainShare: boolean;
   readonly model: ModuleRef | undefined;
   readonly loss: ModuleRef | undefined;
   readonly workerUrl: URL;
@@ -142,9 +152,14 @@ export const validateWorkerPoolOptions = (options: WorkerPoolOptions): E.Either<
   pipe(
     E.Do,
     E.bind('options', () => (isObject(options) ? E.right(options) : E.left(new ConfigError(FN, 'options', options, 'an object')))),
-    E.bind('workers', ({ options: o }) => {
+    E.bind('mainShare', ({ options: o }) =>
+      o.mainShare === undefined || typeof o.mainShare === 'boolean'
+        ? E.right(o.mainShare ?? true)
+        : E.left(new ConfigError(FN, 'mainShare', o.mainShare, 'a boolean')),
+    ),
+    E.bind('workers', ({ options: o, mainShare }) => {
       const w = o.workers ?? 'auto';
-      if (w === 'auto') return E.right(Math.max(1, availableParallelism()));
+      if (w === 'auto') return E.right(Math.max(1, availableParallelism() - (mainShare ? 1 : 0)));
       return Number.isInteger(w) && (w as number) >= 1 && (w as number) <= 256
         ? E.right(w as number)
         : E.left(new ConfigError(FN, 'workers', w, "an integer in [1, 256] or 'auto'"));
@@ -157,7 +172,7 @@ export const validateWorkerPoolOptions = (options: WorkerPoolOptions): E.Either<
         ? E.right(new URL(String(u)))
         : E.left(new ConfigError(FN, 'workerUrl', u, 'a URL'));
     }),
-    E.map(({ workers, model, loss, workerUrl }) => ({ workers, model, loss, workerUrl })),
+    E.map(({ workers, mainShare, model, loss, workerUrl }) => ({ workers, mainShare, model, loss, workerUrl })),
   );
 
 function modelSpec(config: WorkerPoolConfig, model: Model): WorkerInit['model'] {
@@ -184,7 +199,14 @@ function paramSpecs(params: Params): ReadonlyArray<ParamSpec> {
   });
 }
 
+/** The main thread's share of the open window: its micro-batches, kept until collect computes them. */
+interface MainLane {
+  readonly main: true;
+  readonly held: Array<{ readonly index: number; readonly batch: Batch }>;
+}
+
 interface Lane {
+  readonly main?: false;
   readonly worker: Worker;
   readonly port: MessagePort;
   /** Indices (in the open window) sent to this worker and not yet answered, oldest first. */
@@ -207,10 +229,17 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   const fastWasmMatMul = backend === 'wasm' && fastWasmMatMulEnabled();
 
   const lanes: Lane[] = [];
+  const mainLane: MainLane | undefined = config.mainShare ? { main: true, held: [] } : undefined;
+  // Round robin over the main thread (first, when it shares) and the workers.
+  const allLanes = (): ReadonlyArray<Lane | MainLane> => (mainLane ? [mainLane, ...lanes] : lanes);
+  const dropHeld = (): void => {
+    for (const { batch } of mainLane?.held.splice(0) ?? []) disposeBatch(batch);
+  };
   let closed = false;
   const close = (): void => {
     if (closed) return;
     closed = true;
+    dropHeld();
     for (const lane of lanes) {
       lane.port.close();
       void lane.worker.terminate().catch(() => undefined);
@@ -261,6 +290,7 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   };
 
   const submit = (p: Params, batch: Batch): void => {
+    let held = false;
     try {
       if (closed || broken) throw new Error(`${FN}: the run is ${closed ? 'closed' : 'broken by an earlier error'}`);
       if (p !== windowParams) {
@@ -270,13 +300,20 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         window += 1;
       }
       // Round robin from the window's first micro-batch: the same assignment in every window and run.
-      const lane = lanes[submitted % lanes.length] as Lane;
+      const all = allLanes();
+      const lane = all[submitted % all.length] as Lane | MainLane;
+      if (lane.main) {
+        lane.held.push({ index: submitted, batch });
+        held = true;
+        submitted += 1;
+        return;
+      }
       const message: BatchMessage = { type: 'batch', window, index: submitted, xs: encode(batch.xs), ys: encode(batch.ys) };
       lane.port.postMessage(message);
       lane.waiting.push(submitted);
       submitted += 1;
     } finally {
-      disposeBatch(batch);
+      if (!held) disposeBatch(batch);
     }
   };
 
@@ -288,6 +325,19 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
       throw error;
     };
     let remaining = submitted;
+    // The main thread's share first, while the workers compute theirs: the sequential path's own code.
+    while (mainLane && mainLane.held.length > 0) {
+      const { index, batch } = mainLane.held.shift() as MainLane['held'][number];
+      try {
+        results[index] = gradientSample(model, loss, windowParams as Params, batch);
+      } catch (error) {
+        dropHeld();
+        fail(error as Error);
+      } finally {
+        disposeBatch(batch);
+      }
+      remaining -= 1;
+    }
     while (remaining > 0) {
       const seen = Atomics.load(control, EVENTS);
       let progressed = false;
