@@ -89,7 +89,7 @@ const trainConfig = (raw: Record<string, unknown>): E.Either<ConfigError, TrainC
     E.bind('epochs', () => field((f, n) => integerAtLeast(f, n, 1), '--epochs', fn)(raw['epochs'])),
     E.bind('backend', () => field((f, n) => oneOf(f, n, BACKENDS), '--backend', fn)(raw['backend'])),
     E.bind('workers', (): E.Either<ConfigError, number | 'auto'> =>
-      raw['workers'] === 'auto' ? E.right('auto') : field((f, n) => integerAtLeast(f, n, 1), '--workers', fn)(raw['workers']),
+      raw['workers'] === 'auto' ? E.right('auto') : field((f, n) => integerAtLeast(f, n, 0), '--workers', fn)(raw['workers']),
     ),
     E.bind('seed', () => field((f, n) => integerAtLeast(f, n, 0), '--seed', fn)(raw['seed'])),
     E.bind('sizes', () => sizes(fn)(raw)),
@@ -183,7 +183,7 @@ const program = (now: Date, chosen: (name: 'train' | 'verify' | 'dashboard', raw
     .addOption(new Option('--epochs <n>', 'passes over the training set').default(3))
     .addOption(new Option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(' | ')}`).default('wasm'))
     .addOption(
-      new Option('--workers <n|auto>', "worker threads for each window's micro-batches (1: the main thread; auto: one per core; same metrics either way)").default('auto'),
+      new Option('--workers <n|auto>', "worker threads computing each window's micro-batches beside the main thread (0: none; auto: one per core but the main thread's; same metrics either way)").default('auto'),
     )
     .addOption(new Option('--seed <n>', 'seed of the split, the shuffles and the initial weights').default(42))
     .addOption(new Option('--train-size <n>', 'training examples').default(8000))

@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -61,9 +60,6 @@ export interface TrainIo {
   readonly workerUrl?: URL;
 }
 
-/** The worker count a run uses: `'auto'` is one per available core; 1 means the main thread alone. */
-export const workerCount = (workers: TrainConfig['workers']): number => (workers === 'auto' ? Math.max(1, availableParallelism()) : workers);
-
 const optimizerOf = (config: TrainConfig): GradientTransformation<unknown> => {
   const learningRate =
     config.warmup > 0 ? linearWarmup({ peak: config.learningRate, warmupSteps: config.warmup }) : config.learningRate;
@@ -108,10 +104,10 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
     const layersModel = config.model === 'cnn' ? mnistCnn({ seed: config.seed }) : mnistMlp({ seed: config.seed });
     const model = fromLayersModel(layersModel);
     const loss = losses.softmaxCrossEntropy;
-    const workers = workerCount(config.workers);
     // Every worker count gives the same samples in the same order, so the same metrics: workers only
-    // decide where the micro-batches are computed.
-    const gradients = workers > 1 ? workerPool({ workers, ...(io.workerUrl ? { workerUrl: io.workerUrl } : {}) }) : undefined;
+    // decide where the micro-batches are computed (0: all on the main thread, as without a pool).
+    const gradients =
+      config.workers === 0 ? undefined : workerPool({ workers: config.workers, ...(io.workerUrl ? { workerUrl: io.workerUrl } : {}) });
     mkdirSync(config.out, { recursive: true });
 
     // Every consumer subscribes to one Subject before the run starts; the run itself is subscribed once.

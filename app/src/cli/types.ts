@@ -23,8 +23,9 @@ export interface TrainConfig {
   readonly epochs: number;
   readonly backend: BackendName;
   /**
-   * Worker threads that compute each window's micro-batches: a count, or `'auto'` (the available cores).
-   * 1 computes them on the main thread, as without workers; every count gives the same metrics.
+   * Worker threads that compute each window's micro-batches beside the main thread: a count, or `'auto'`
+   * (one per core but the main thread's). 0 computes them all on the main thread, as without workers;
+   * every count gives the same metrics.
    */
   readonly workers: number | 'auto';
   /** Seed of the split, the shuffles and the initial weights. */

@@ -98,7 +98,8 @@ describe('parseCommandLine: train', () => {
     expect((config('train') as TrainConfig).workers).toBe('auto');
     expect((config('train', '--workers', '2') as TrainConfig).workers).toBe(2);
     expect((config('train', '--workers', 'auto') as TrainConfig).workers).toBe('auto');
-    expect(failure('train', '--workers', '0').message).toBe('gradstream train: --workers must be an integer >= 1, got 0');
+    expect((config('train', '--workers', '0') as TrainConfig).workers).toBe(0);
+    expect(failure('train', '--workers', '-1').message).toBe('gradstream train: --workers must be an integer >= 0, got -1');
   });
 
   it('accepts --opt=value as well as --opt value', () => {
