@@ -29,10 +29,11 @@ import { type KernelsResult, kernels } from './cases/kernels.js';
 import { type OverheadResult, overhead } from './cases/overhead.js';
 import { type ProfileResult, profile } from './cases/profile.js';
 import { type DashboardResult, dashboardCost } from './cases/dashboard.js';
+import { type CeilingResult, type WorkersResult, ceiling, pytorch, workersCase } from './cases/workers.js';
 
 type Backend = 'wasm' | 'cpu';
 const BACKENDS: ReadonlyArray<Backend> = ['wasm', 'cpu'];
-const ALL_CASES = ['overhead', 'memory', 'fit', 'backends', 'kernels', 'profile', 'dashboard'] as const;
+const ALL_CASES = ['overhead', 'memory', 'fit', 'backends', 'kernels', 'profile', 'dashboard', 'workers'] as const;
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -213,6 +214,62 @@ async function main(): Promise<void> {
       dashboardResults.map((r) => [r.backend, r.model, show(r.withMsPerUpdate, 1), show(r.withoutMsPerUpdate, 1), show(r.ratio), String(r.readerRows), String(r.stalledQueuedBytes)]),
     );
   }
+  const workerResults: WorkersResult[] = [];
+  const ceilings: CeilingResult[] = [];
+  const torch: Array<{ microBatch: number; threads: number; msPerUpdate: Record<string, number> | undefined }> = [];
+  if (cases.has('workers')) {
+    await tf.setBackend('wasm');
+    await tf.ready();
+    const restore = useFastWasmMatMul();
+    try {
+      for (const microBatch of [32, 128]) {
+        for (const pipeline of ['pre-split', 'dataset batch'] as const) {
+          log(`workers ${microBatch} ${pipeline}`);
+          const t = quick ? { warmup: 1, rounds: 2, perRound: 1 } : { warmup: 3, rounds: 12, perRound: 2 };
+          workerResults.push(await workersCase(examples, microBatch, pipeline, t));
+        }
+        log(`ceiling ${microBatch}`);
+        ceilings.push(await ceiling(microBatch, quick ? 8 : 64));
+        for (const threads of [1, 2]) {
+          log(`pytorch ${microBatch} ${threads} thread(s)`);
+          torch.push({ microBatch, threads, msPerUpdate: pytorch(microBatch, quick ? 5 : 40, threads) });
+        }
+      }
+    } finally {
+      restore();
+    }
+    const ceilingOf = (m: number) => ceilings.find((c) => c.microBatch === m)?.speedup ?? Number.NaN;
+    printTable(
+      '8. Workers: one update of MLP 784-256-10 (Adam, wasm + fast matmul) from 8 micro-batches, ms per update; speed-ups of 2 workers (goal >= 1.3 at 32, >= 1.6 at 128), ceiling = 2 threads with no synchronisation',
+      ['micro-batch', 'pipeline', 'main thread ms', '1 worker ms', '2 workers ms', '2 workers vs main', '2 workers vs 1 worker', 'ceiling', 'fraction of ceiling'],
+      workerResults.map((r) => [
+        String(r.microBatch),
+        r.pipeline,
+        ...['main thread', '1 worker', '2 workers'].map((k) => show(r.msPerUpdate[k] as Summary, 1)),
+        `×${show(r.twoWorkersVsMain, 2)}`,
+        `×${show(r.twoWorkersVsOne, 2)}`,
+        `×${ceilingOf(r.microBatch).toFixed(2)}`,
+        `${((r.twoWorkersVsMain.median / ceilingOf(r.microBatch)) * 100).toFixed(0)}%`,
+      ]),
+    );
+    if (torch.every((t) => t.msPerUpdate === undefined)) console.log('PyTorch: skipped: python3-torch not installed');
+    else {
+      const best = (m: number, p: WorkersResult['pipeline']) => {
+        const r = workerResults.find((w) => w.microBatch === m && w.pipeline === p);
+        return r ? Math.min(...Object.values(r.msPerUpdate).map((s) => s.median)) : Number.NaN;
+      };
+      printTable(
+        '5b. Against PyTorch CPU (same work): ms per update, and gradstream (its fastest contender above) / PyTorch',
+        ['micro-batch', 'torch threads', 'pipeline', 'PyTorch ms', 'gradstream ms', 'gradstream / PyTorch'],
+        torch.flatMap((t) =>
+          (['pre-split', 'dataset batch'] as const).map((p) => {
+            const ms = t.msPerUpdate?.[p] ?? Number.NaN;
+            return [String(t.microBatch), String(t.threads), p, ms.toFixed(1), best(t.microBatch, p).toFixed(1), `×${(best(t.microBatch, p) / ms).toFixed(2)}`];
+          }),
+        ),
+      );
+    }
+  }
 
   const results = {
     date: new Date().toISOString(),
@@ -227,6 +284,9 @@ async function main(): Promise<void> {
     kernels: kernelsResult ?? null,
     profile: profileResults,
     dashboard: dashboardResults,
+    workers: workerResults,
+    ceilings,
+    pytorch: torch,
   };
   const out = fileURLToPath(new URL('../../../../bench/results.json', import.meta.url));
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
