@@ -240,16 +240,16 @@ async function main(): Promise<void> {
     }
     const ceilingOf = (m: number) => ceilings.find((c) => c.microBatch === m)?.speedup ?? Number.NaN;
     printTable(
-      '8. Workers: one update of MLP 784-256-10 (Adam, wasm + fast matmul) from 8 micro-batches, ms per update; speed-ups of 2 workers (goal >= 1.3 at 32, >= 1.6 at 128), ceiling = 2 threads with no synchronisation',
-      ['micro-batch', 'pipeline', 'main thread ms', '1 worker ms', '2 workers ms', '2 workers vs main', '2 workers vs 1 worker', 'ceiling', 'fraction of ceiling'],
+      '8. Workers: one update of MLP 784-256-10 (Adam, wasm + fast matmul) from 8 micro-batches, ms per update; two threads over one (goal >= 1.3 at 32, >= 1.6 at 128); ceiling = 2 threads with no synchronisation',
+      ['micro-batch', 'pipeline', 'main thread ms', 'main + 1 worker ms', '2 workers ms', 'main+1 vs main', '2 workers vs main', 'ceiling', 'best / ceiling'],
       workerResults.map((r) => [
         String(r.microBatch),
         r.pipeline,
-        ...['main thread', '1 worker', '2 workers'].map((k) => show(r.msPerUpdate[k] as Summary, 1)),
+        ...['main thread', 'main + 1 worker', '2 workers'].map((k) => show(r.msPerUpdate[k] as Summary, 1)),
+        `×${show(r.mainAndWorkerVsMain, 2)}`,
         `×${show(r.twoWorkersVsMain, 2)}`,
-        `×${show(r.twoWorkersVsOne, 2)}`,
         `×${ceilingOf(r.microBatch).toFixed(2)}`,
-        `${((r.twoWorkersVsMain.median / ceilingOf(r.microBatch)) * 100).toFixed(0)}%`,
+        `${((Math.max(r.mainAndWorkerVsMain.median, r.twoWorkersVsMain.median) / ceilingOf(r.microBatch)) * 100).toFixed(0)}%`,
       ]),
     );
     if (torch.every((t) => t.msPerUpdate === undefined)) console.log('PyTorch: skipped: python3-torch not installed');
