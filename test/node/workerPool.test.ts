@@ -4,6 +4,7 @@ import { from, lastValueFrom, map, Subject, take, toArray } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../lib/errors/ConfigError.js';
 import { WorkerError } from '../../lib/errors/WorkerError.js';
+import { gradientSample } from '../../lib/gradients/gradientSample.js';
 import { fromLayersModel } from '../../lib/models/fromLayersModel.js';
 import * as losses from '../../lib/models/losses/index.js';
 import type { Model } from '../../lib/models/types.js';
@@ -87,10 +88,37 @@ describe('workerPool: exact', () => {
   it('runs are bit-identical across 1, 2 and 3 workers, with windows smaller than k and a schedule', async () => {
     const sizes = [3, 1, 2, 4, 2, 1, 3];
     const schedule = (step: number) => (step % 2 === 0 ? 1 : 4);
+    const sequential = await runOnce(sizes, schedule, undefined);
     const runs = [];
     for (const k of [1, 2, 3]) runs.push(await runOnce(sizes, schedule, k));
+    expect(runs[0]).toEqual(sequential);
     expect(runs[1]).toEqual(runs[0]);
     expect(runs[2]).toEqual(runs[0]);
+  });
+
+  it('a run returns one sample per micro-batch, in the order they went in, each equal to the main thread\'s', async () => {
+    const model = mlp(5, 4, 3, 11);
+    const sizes = [1, 2, 3, 4, 5];
+    const data = batchData(15, 5, 3, 21);
+    const run = pool({ workers: 2, model: pureModel() }).open(model, losses.meanSquaredError);
+    await expectNoLeaks(() => {
+      try {
+        for (const batch of splitBatch(data, sizes)) run.submit(model.params, batch);
+        const samples = run.collect();
+        expect(samples.map((s) => s.examples)).toEqual(sizes);
+        splitBatch(data, sizes).forEach((batch, i) => {
+          const expected = gradientSample(model, losses.meanSquaredError, model.params, batch);
+          const got = samples[i]!;
+          expect(valuesOf(got.grads)).toEqual(valuesOf(expected.grads));
+          expect(got.loss.dataSync()).toEqual(expected.loss.dataSync());
+          tf.dispose([batch.xs, batch.ys, ...Object.values(expected.grads), expected.loss, ...Object.values(got.grads), got.loss]);
+        });
+      } finally {
+        run.close();
+      }
+    });
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
   });
 
   it('a Layers model reaches the workers by itself and trains as on one thread', async () => {
