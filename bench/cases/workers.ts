@@ -1,5 +1,5 @@
 /**
- * Case 5, workers: one update of the MLP 784-256-10 (Adam, wasm with the fast matmul) from a window of 8
+ * Case 5, workers: one update of the MLP 784-256-10 (Adam, wasm with useFastWasmKernels) from a window of 8
  * micro-batches, computed on the main thread alone, by the main thread and 1 worker (workerPool's default
  * on 2 cores), and by 2 workers while the main thread waits (`mainShare: false`), for
  * micro-batches of 32 and 128, and from two pipelines: pre-split micro-batches, and whole batches sliced

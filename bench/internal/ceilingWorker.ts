@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { useFastWasmMatMul } from '../../lib/backends/useFastWasmMatMul.js';
+import { useFastWasmKernels } from '../../lib/backends/useFastWasmKernels.js';
 import { gradientSample } from '../../lib/gradients/gradientSample.js';
 import { fromLayersModel } from '../../lib/models/fromLayersModel.js';
 import { softmaxCrossEntropy } from '../../lib/models/losses/softmaxCrossEntropy.js';
@@ -12,7 +12,7 @@ import { mnistMlp } from '../../app/src/models/mnistMlp.js';
 const { microBatch, samples } = workerData as { microBatch: number; samples: number };
 await tf.setBackend('wasm');
 await tf.ready();
-useFastWasmMatMul();
+useFastWasmKernels();
 const model = fromLayersModel(mnistMlp({ seed: 42, hiddenUnits: 256 }));
 const xs = tf.randomUniform([microBatch, 784]);
 const ys = tf.oneHot(tf.randomUniform([microBatch], 0, 10, 'int32'), 10).toFloat();

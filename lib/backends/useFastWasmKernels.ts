@@ -144,3 +144,12 @@ function register(config: tf.KernelConfig): void {
   }
   tf.registerKernel(config);
 }
+
+/**
+ * Whether {@link useFastWasmKernels}' kernels are in force (internal, not exported from the library
+ * entry): workerPool installs them in its workers too, since kernel registrations are per thread and a
+ * worker must compute each sample exactly as the main thread would.
+ */
+export function fastWasmKernelsInForce(): boolean {
+  return installed !== undefined && inForce(installed);
+}

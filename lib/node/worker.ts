@@ -2,6 +2,7 @@
 // it is sent into a gradient sample with the window's parameters, read from shared memory.
 import { workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { useFastWasmKernels } from '../backends/useFastWasmKernels.js';
 import { useFastWasmMatMul } from '../backends/useFastWasmMatMul.js';
 import { useWasmConvGradients } from '../backends/useWasmConvGradients.js';
 import { gradientSample } from '../gradients/gradientSample.js';
@@ -92,8 +93,9 @@ async function start(): Promise<(message: BatchMessage) => void> {
     await import('@tensorflow/tfjs-backend-wasm');
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise in the worker');
     // Kernel registrations are per thread: install here what the main thread installed there.
-    if (init.fastWasmMatMul) useFastWasmMatMul();
     useWasmConvGradients();
+    if (init.fastWasmKernels) useFastWasmKernels();
+    else if (init.fastWasmMatMul) useFastWasmMatMul();
   } else if (!(await tf.setBackend(init.backend))) throw new Error(`backend '${init.backend}' failed to initialise in the worker`);
   await tf.ready();
   const apply = await modelOf(init.model);

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { fastWasmMatMulEnabled } from '../backends/fastWasmMatMulEnabled.js';
+import { fastWasmKernelsInForce } from '../backends/useFastWasmKernels.js';
 import type { Batch } from '../batch/types.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import { WorkerError } from '../errors/WorkerError.js';
@@ -227,6 +228,7 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   const control = new Int32Array(controlBuffer);
   const backend = tf.getBackend();
   const fastWasmMatMul = backend === 'wasm' && fastWasmMatMulEnabled();
+  const fastWasmKernels = backend === 'wasm' && fastWasmKernelsInForce();
 
   const lanes: Lane[] = [];
   const mainLane: MainLane | undefined = config.mainShare ? { main: true, held: [] } : undefined;
@@ -259,6 +261,7 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         loss: lossInit,
         backend,
         fastWasmMatMul,
+        fastWasmKernels,
         port: port2,
       };
       const worker = new Worker(config.workerUrl, { workerData: init, transferList: [port2] });

@@ -27,6 +27,8 @@ export interface WorkerInit {
   readonly loss: { readonly kind: 'builtin'; readonly name: string } | ({ readonly kind: 'module' } & ModuleRef);
   readonly backend: string;
   readonly fastWasmMatMul: boolean;
+  /** useFastWasmKernels() is in force on the main thread. */
+  readonly fastWasmKernels: boolean;
   readonly port: MessagePort;
 }
 
