@@ -3,7 +3,7 @@ import { GradstreamError } from './GradstreamError.js';
 /**
  * A worker of a pool could not compute a micro-batch: its model or loss threw, it failed to start (a
  * module that does not load, a model that does not fit the parameters), or it died (`process.exit`, a
- * crash). Sent down the stream's error channel of {@link train}; the stream's workers are terminated.
+ * crash). Sent down the stream's error channel of `train`; the stream's workers are terminated.
  *
  * `input` is the micro-batch's index in its window (or `undefined` when no micro-batch was at fault).
  * The worker's own error is kept as text: `workerName`, `workerMessage` and `workerStack` (its stack in

@@ -76,7 +76,7 @@ interface WorkerPoolConfig {
 }
 
 /**
- * A {@link GradientPool} of worker threads, for the `gradients` option of {@link train}: each worker
+ * A {@link GradientPool} of worker threads, for the `gradients` option of `train`: each worker
  * holds a replica of the model and computes its share of every window's micro-batches, so an
  * accumulation window uses every core.
  *

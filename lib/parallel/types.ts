@@ -5,7 +5,7 @@ import type { Params } from '../optim/types.js';
 
 /**
  * Where a window's micro-batches are computed when not one after the other on the calling thread: the
- * `gradients` option of {@link train}. `workerPool` (from `gradstream/node`) is one; anything that keeps
+ * `gradients` option of `train`. `workerPool` (from `gradstream/node`) is one; anything that keeps
  * this contract is another.
  *
  * The contract keeps accumulation exact: every micro-batch of a window is computed with the window's
@@ -15,11 +15,11 @@ import type { Params } from '../optim/types.js';
  */
 export interface GradientPool {
   /**
-   * Starts the pool for one run of {@link train} (called when the stream is subscribed).
+   * Starts the pool for one run of `train` (called when the stream is subscribed).
    *
    * @param model the run's model (a pool may read its topology; it must not dispose `params`)
    * @param loss the run's loss
-   * @returns the run, which {@link train} closes on completion, error and unsubscribe
+   * @returns the run, which `train` closes on completion, error and unsubscribe
    */
   open(model: Model, loss: Loss): GradientPoolRun;
 }
