@@ -98,6 +98,10 @@ async function start(): Promise<(message: BatchMessage) => void> {
     else if (init.fastWasmMatMul) useFastWasmMatMul();
   } else if (!(await tf.setBackend(init.backend))) throw new Error(`backend '${init.backend}' failed to initialise in the worker`);
   await tf.ready();
+  // tfjs's cpu backend prints its advice to install tfjs-node on first use, once per thread: the main
+  // thread has printed it already, the workers need not repeat it.
+  const backend = tf.backend() as { firstUse?: boolean };
+  if (backend.firstUse === true) backend.firstUse = false;
   const apply = await modelOf(init.model);
   const model: Model = { params: {}, apply };
   const loss = await lossOf(init.loss);
