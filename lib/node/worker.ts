@@ -72,7 +72,7 @@ async function modelOf(spec: WorkerInit['model']): Promise<Model['apply']> {
   if (typeof value === 'function') return value as Model['apply'];
   if (typeof value === 'object' && value !== null && typeof (value as Model).apply === 'function') {
     const model = value as Model;
-    return (params, xs) => model.apply(params, xs);
+    return (params, xs, options) => model.apply(params, xs, options);
   }
   throw new Error(`model: export '${spec.name}' of ${spec.url} is neither a Model nor an apply function`);
 }
