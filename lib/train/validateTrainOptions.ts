@@ -10,6 +10,7 @@ import { checkSameParams, disposeTree, tidyTree } from '../internal/tensorMaps.j
 import { integerAtLeast, isFunction, withDefault } from '../internal/validate.js';
 import type { Loss, Model } from '../models/types.js';
 import type { GradientTransformation } from '../optim/types.js';
+import type { Observable } from 'rxjs';
 import type { TrainState } from './types.js';
 
 /** Options of {@link train}. */
@@ -28,8 +29,17 @@ export interface TrainOptions<S> {
   readonly partialWindow?: 'apply' | 'drop';
   /** A micro-batch with a non-finite loss or gradient: `'error'` (default), `'skip-micro-batch'` or `'skip-update'`. */
   readonly nonFinite?: NonFinitePolicy;
-  /** Continue a run from a {@link TrainStep.state} (owned by the caller: train never disposes it). */
+  /**
+   * Continue a run from a {@link TrainStep.state} or a {@link TrainStopped.state} (owned by the caller: train
+   * never disposes it, and works on a copy of its open window).
+   */
   readonly initialState?: TrainState<S>;
+  /**
+   * A graceful stop: when it emits, train finishes the micro-batch in hand, takes no more data, and emits a
+   * {@link TrainStopped} with the open window instead of applying it. A run resumed from that state is
+   * bit-identical to one never stopped.
+   */
+  readonly stop?: Observable<unknown>;
 }
 
 /** {@link TrainOptions} after validation, defaults filled in. */
@@ -42,6 +52,7 @@ export interface TrainConfig<S> {
   readonly partialWindow: 'apply' | 'drop';
   readonly nonFinite: NonFinitePolicy;
   readonly initialState: TrainState<S> | undefined;
+  readonly stop: Observable<unknown> | undefined;
 }
 
 const FN = 'train';
@@ -132,7 +143,14 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
         startStep: s?.step ?? 0,
       }),
     ),
-    E.map(({ model: m, loss, optimizer: opt, microBatchSize, initialState: s, accumulation }) => ({
+    E.bind('stop', ({ options: o }) =>
+      present<Observable<unknown> | undefined>(
+        'stop',
+        (v) => v === undefined || (isObject(v) && typeof v['subscribe'] === 'function'),
+        'an Observable',
+      )(o.stop),
+    ),
+    E.map(({ model: m, loss, optimizer: opt, microBatchSize, initialState: s, accumulation, stop }) => ({
       model: m,
       loss,
       optimizer: opt,
@@ -141,6 +159,7 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
       partialWindow: accumulation.partialWindow,
       nonFinite: accumulation.nonFinite,
       initialState: s,
+      stop,
     })),
   );
 
@@ -153,6 +172,9 @@ const initialState = <S>(value: unknown, m: Model, opt: GradientTransformation<S
     if (E.isLeft(checked)) return checked;
   }
   const state = value as unknown as TrainState<S>;
+  const window = state.window;
+  if (window !== undefined && (!isObject(window) || window.updates !== state.step))
+    return E.left(new ConfigError(FN, 'initialState.window', window, `an open window after ${state.step} updates (a TrainStopped.state's)`));
   try {
     checkSameParams(FN, state.params, m.params, 'initialState parameter');
   } catch (mismatch) {
