@@ -49,6 +49,7 @@ export { trainTestSplit, type SplitOptions } from './data/trainTestSplit.js';
 // The stream, in data-flow order: batches, gradient samples, the running sum, the closed loop.
 export type { Batch } from './batch/types.js';
 export { microBatches } from './batch/microBatches.js';
+export { skipExamples } from './batch/skipExamples.js';
 export type { Model, ApplyOptions, Loss } from './models/types.js';
 export { fromLayersModel, type LayersModelAdapter, type FromLayersModelOptions } from './models/fromLayersModel.js';
 export { writeParams } from './models/writeParams.js';
