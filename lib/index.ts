@@ -80,6 +80,7 @@ export { fingerprintOf, type FingerprintOptions } from './checkpoint/fingerprint
 export { saveCheckpoint, type SaveCheckpointOptions } from './checkpoint/saveCheckpoint.js';
 export { loadCheckpoint, type LoadCheckpointOptions } from './checkpoint/loadCheckpoint.js';
 export { memoryStorage } from './checkpoint/memoryStorage.js';
+export { checkpoints, type CheckpointsOptions } from './checkpoint/checkpoints.js';
 export type { MetricEvent, UpdateEvent, EvaluationEvent, Evaluation } from './monitor/types.js';
 
 // model.fit's way: accumulation inside tfjs's own fit and fitDataset, by wrapping a tfjs optimizer.
