@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -69,12 +70,17 @@ const trainConfig = (raw: Record<string, unknown>): E.Either<ConfigError, TrainC
     E.bind('seed', () => field((f, n) => integerAtLeast(f, n, 0), '--seed', fn)(raw['seed'])),
     E.bind('sizes', () => sizes(fn)(raw)),
     E.bind('quiet', () => boolean(fn, '--quiet')(raw['quiet'])),
+    E.bind('checkpointEvery', (): E.Either<ConfigError, number | 'epoch'> =>
+      raw['checkpointEvery'] === 'epoch' ? E.right('epoch') : field((f, n) => integerAtLeast(f, n, 1), '--checkpoint-every', fn)(raw['checkpointEvery']),
+    ),
     E.map(({ sizes: { trainSize, testSize }, ...rest }) => ({
       command: 'train' as const,
       ...rest,
       trainSize,
       testSize,
       out: String(raw['out']),
+      checkpointDir: raw['checkpointDir'] === undefined ? join(String(raw['out']), 'checkpoints') : String(raw['checkpointDir']),
+      resume: raw['resume'] === undefined ? null : String(raw['resume']),
     })),
   );
 };
@@ -144,6 +150,9 @@ const program = (now: Date, chosen: (name: 'train' | 'verify', raw: Record<strin
     .addOption(new Option('--test-size <n>', 'test examples (train + test <= 10000)').default(2000))
     .addOption(new Option('--out <dir>', 'run folder for metrics.jsonl, summary.json, loss.svg').default(`runs/${stamp(now)}`, 'runs/<timestamp>'))
     .addOption(new Option('--quiet', 'print nothing but errors').default(false))
+    .addOption(new Option('--checkpoint-every <updates>', 'save a checkpoint every this many updates').default('epoch', 'every epoch'))
+    .addOption(new Option('--checkpoint-dir <dir>', 'where checkpoints go (default <out>/checkpoints)'))
+    .addOption(new Option('--resume <dir|latest>', 'continue from a checkpoint directory, or the newest valid one in --checkpoint-dir'))
     .action((options: Record<string, unknown>) => chosen('train', options));
 
   root

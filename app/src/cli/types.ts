@@ -30,6 +30,12 @@ export interface TrainConfig {
   readonly out: string;
   /** Print nothing but errors. */
   readonly quiet: boolean;
+  /** Save a checkpoint every this many updates, or once per epoch's worth of updates. */
+  readonly checkpointEvery: number | 'epoch';
+  /** Where checkpoints go (default `<out>/checkpoints`). */
+  readonly checkpointDir: string;
+  /** A checkpoint directory to resume from, `'latest'` (the newest valid one in `checkpointDir`), or `null`. */
+  readonly resume: string | null;
 }
 
 /** The checked configuration of `gradstream verify`. */

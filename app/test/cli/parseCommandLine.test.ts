@@ -42,13 +42,16 @@ describe('parseCommandLine: train', () => {
       testSize: 2000,
       out: 'runs/2024-05-01T12-30-00',
       quiet: false,
+      checkpointEvery: 'epoch',
+      checkpointDir: 'runs/2024-05-01T12-30-00/checkpoints',
+      resume: null,
     });
   });
 
   it('reads every option', () => {
     const argv = ['train', '--model', 'cnn', '--micro-batch', '16', '--accumulate', '4', '--optimizer', 'adamw', '--lr', '3e-4'];
     argv.push('--warmup', '10', '--clip', '1.5', '--epochs', '2', '--backend', 'cpu', '--seed', '7', '--train-size', '500');
-    argv.push('--test-size', '100', '--out', 'runs/x', '--quiet');
+    argv.push('--test-size', '100', '--out', 'runs/x', '--quiet', '--checkpoint-every', '5', '--checkpoint-dir', 'ck', '--resume', 'latest');
     expect(config(...argv)).toEqual({
       command: 'train',
       model: 'cnn',
@@ -65,6 +68,9 @@ describe('parseCommandLine: train', () => {
       testSize: 100,
       out: 'runs/x',
       quiet: true,
+      checkpointEvery: 5,
+      checkpointDir: 'ck',
+      resume: 'latest',
     });
   });
 

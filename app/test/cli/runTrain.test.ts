@@ -26,6 +26,9 @@ const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig =>
   testSize: 32,
   out,
   quiet: false,
+  checkpointEvery: 'epoch',
+  checkpointDir: join(out, 'checkpoints'),
+  resume: null,
   ...overrides,
 });
 
