@@ -33,6 +33,8 @@ interface Run {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly stderr: string;
+  /** From the first output line (update 1 done) to the exit. */
+  readonly trainMs: number;
 }
 
 /** Spawns the CLI; if `killAfterMs` is given, SIGKILLs it that long after its first output line. */
@@ -41,14 +43,16 @@ function run(out: string, extra: ReadonlyArray<string>, killAfterMs?: number): P
     const child = spawn(process.execPath, [bin, ...ARGS, '--out', out, ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let timer: NodeJS.Timeout | undefined;
+    let first = Date.now();
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.once('data', () => {
+      first = Date.now();
       if (killAfterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     });
     child.stdout.resume();
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve({ code, signal, stderr });
+      resolve({ code, signal, stderr, trainMs: Date.now() - first });
     });
   });
 }
@@ -87,10 +91,9 @@ export async function killAndResume(kills: number, seed: number, log: (line: str
     const reference = join(base, 'reference');
     const whole = await run(reference, []);
     if (whole.code !== 0) throw new Error(`the uninterrupted run failed: ${whole.stderr}`);
-    const started = Date.now();
-    await run(join(base, 'timing'), []);
-    // The training part of a run, roughly: kill anywhere in it (and a little beyond).
-    const span = Math.max(500, Date.now() - started - 3000);
+    // Kill delays average a 10th of the training time... spread so that `kills` kills cover about one
+    // run, landing anywhere: in an update, in a save, in an evaluation.
+    const span = (2 * Math.max(200, whole.trainMs)) / Math.max(1, kills);
 
     const out = join(base, 'interrupted');
     const dir = join(out, 'checkpoints');
@@ -105,7 +108,11 @@ export async function killAndResume(kills: number, seed: number, log: (line: str
       resumes += resume ? 1 : 0;
       const r = await run(out, resume ? ['--resume', 'latest'] : [], Math.floor(next() * span));
       if (r.signal !== 'SIGKILL' && r.code !== 0) throw new Error(`run ${k} failed (${r.code}): ${r.stderr}`);
-      if (r.signal !== 'SIGKILL') finishedFirst++;
+      if (r.signal !== 'SIGKILL') {
+        // The run ended before its kill: start a new sequence, so that every kill interrupts a run.
+        finishedFirst++;
+        rmSync(out, { recursive: true, force: true });
+      }
       const leftovers = existsSync(dir) ? readdirSync(dir).filter((e) => e.startsWith('.tmp-')) : [];
       if (leftovers.length > 0) duringSave++;
       const complete = await latestIsComplete(dir);
