@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { fingerprintOf, type FingerprintOptions } from '../../lib/checkpoint/fingerprintOf.js';
 import { loadCheckpoint } from '../../lib/checkpoint/loadCheckpoint.js';
 import { memoryStorage } from '../../lib/checkpoint/memoryStorage.js';
@@ -23,6 +23,8 @@ async function resumeUnder(saved: FingerprintOptions, current: FingerprintOption
   });
   disposeTree(optimizerState);
   const before = tf.memory().numTensors;
+  // The fixtures' parameters are read (shapes) but not needed after this: free them whatever happens.
+  onTestFinished(() => disposeTree([saved.model.params, current.model.params]));
   try {
     const loaded = await loadCheckpoint(storage, { fingerprint: fingerprintOf(current), ...(allowChanges ? { allowChanges } : {}) });
     disposeTree(loaded.state);
