@@ -48,7 +48,7 @@ const validate = (o: ShuffledBatchesOptions): E.Either<ConfigError, Required<Omi
     E.Do,
     E.bind('known', () => optionsObject(
         FN,
-        optionKeys<ShuffledBatchesOptions>({ examples: true, batchSize: true, seed: true, epoch: true, inputShape: true, dropRemainder: true, scheduler: true }),
+        optionKeys<ShuffledBatchesOptions>({ examples: true, batchSize: true, seed: true, epoch: true, inputShape: true, dropRemainder: true, scheduler: true, startAt: true }),
       )(o)),
     E.bind('batchSize', () => integerAtLeast(FN, 'batchSize', 1)(o.batchSize)),
     E.bind('seed', () => integerAtLeast(FN, 'seed', 0)(o.seed)),

@@ -74,6 +74,7 @@ const TRAIN_OPTIONS = optionKeys<TrainOptions<unknown>>({
   partialWindow: true,
   nonFinite: true,
   initialState: true,
+  stop: true,
 });
 
 /** A tfjs Layers model: by class, or by shape when the app holds a second copy of tfjs. */
