@@ -12,7 +12,7 @@ import { disposeTensors } from './disposeTensors.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist/cli/main.js');
-const ARGS = ['train', '--backend', 'cpu', '--train-size', '512', '--test-size', '32', '--epochs', '2', '--micro-batch', '16', '--accumulate', '2', '--checkpoint-every', '1'];
+const ARGS = ['train', '--backend', 'cpu', '--train-size', '1024', '--test-size', '32', '--epochs', '2', '--micro-batch', '16', '--accumulate', '2', '--checkpoint-every', '1'];
 
 export interface KillTally {
   readonly kills: number;
@@ -91,9 +91,10 @@ export async function killAndResume(kills: number, seed: number, log: (line: str
     const reference = join(base, 'reference');
     const whole = await run(reference, []);
     if (whole.code !== 0) throw new Error(`the uninterrupted run failed: ${whole.stderr}`);
-    // Kill delays up to half the training time, counted from the first update: each run gets some way,
-    // and a kill can land anywhere: in an update, in a save, in an evaluation, after the last update.
-    const span = Math.max(200, whole.trainMs) / 2;
+    // Kill delays anywhere in the training time, counted from the first update: a kill can land in an
+    // update, in a save, in an evaluation, after the last update; a run that ends first starts a new sequence.
+    // (Half of it was too short on an idle machine: every kill came before the first save was committed.)
+    const span = Math.max(200, whole.trainMs);
 
     const out = join(base, 'interrupted');
     const dir = join(out, 'checkpoints');
