@@ -30,11 +30,12 @@ import { type KernelsResult, kernels } from './cases/kernels.js';
 import { type OverheadResult, overhead } from './cases/overhead.js';
 import { type ProfileResult, profile } from './cases/profile.js';
 import { type DashboardResult, dashboardCost } from './cases/dashboard.js';
+import { type CheckpointResult, checkpointCase } from './cases/checkpoint.js';
 import { type CeilingResult, type WorkersResult, ceiling, pytorch, workersCase } from './cases/workers.js';
 
 type Backend = 'wasm' | 'cpu';
 const BACKENDS: ReadonlyArray<Backend> = ['wasm', 'cpu'];
-const ALL_CASES = ['overhead', 'memory', 'fit', 'backends', 'kernels', 'profile', 'dashboard', 'workers'] as const;
+const ALL_CASES = ['overhead', 'memory', 'fit', 'backends', 'kernels', 'profile', 'dashboard', 'workers', 'checkpoint'] as const;
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -47,8 +48,9 @@ const cases = new Set(args.includes('--cases') && casesArg ? casesArg.split(',')
  * a CNN update ~0.2 s on wasm (its filter gradients run in useWasmConvGradients' TypeScript loop), so
  * it gets iterations of one update and fewer rounds.
  */
-function timing(kind: 'overhead' | 'fit' | 'backends', backend: Backend | 'all', model: ModelName): AlternateOptions {
+function timing(kind: 'overhead' | 'fit' | 'backends' | 'checkpoint', backend: Backend | 'all', model: ModelName): AlternateOptions {
   if (quick) return { warmup: 1, rounds: 2, perRound: 1 };
+  if (kind === 'checkpoint') return { warmup: 2, rounds: 10, perRound: 1 };
   if (model === 'cnn') return kind === 'fit' ? { warmup: 1, rounds: 8, perRound: 1 } : { warmup: 2, rounds: 12, perRound: 1 };
   if (kind === 'overhead') return backend === 'wasm' ? { warmup: 4, rounds: 20, perRound: 3 } : { warmup: 1, rounds: 14, perRound: 1 };
   if (kind === 'fit') return backend === 'wasm' ? { warmup: 2, rounds: 12, perRound: 2 } : { warmup: 1, rounds: 6, perRound: 1 };
@@ -95,6 +97,7 @@ async function main(): Promise<void> {
   const fitResults: FitResult[] = [];
   const backendResults: BackendsResult[] = [];
   const dashboardResults: DashboardResult[] = [];
+  const checkpointResults: CheckpointResult[] = [];
   const wasmFlags: Record<string, unknown> = {};
 
   for (const backend of BACKENDS) {
@@ -123,6 +126,11 @@ async function main(): Promise<void> {
         if (cases.has('fit')) {
           log(`fit ${backend} ${model}`);
           fitResults.push(await fitComparison(backend, examples, model, 4, timing('fit', backend, model)));
+        }
+        // On wasm only: a save's cost does not depend on the backend (it reads the tensors once), the update's does.
+        if (cases.has('checkpoint') && backend === 'wasm') {
+          log(`checkpoint ${backend} ${model}`);
+          checkpointResults.push(await checkpointCase(backend, examples, model, timing('checkpoint', backend, model)));
         }
       }
     } finally {
@@ -273,6 +281,25 @@ async function main(): Promise<void> {
     }
   }
 
+  if (checkpointResults.length > 0) {
+    const kb = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
+    printTable(
+      '9. Checkpoints: one saveCheckpoint (params + Adam state, fileStorage with fsync) vs one train() update (8 × 32 digits)',
+      ['backend', 'model', 'params', 'checkpoint', 'save ms', 'encode ms', 'update ms', 'save/update', 'encode/update'],
+      checkpointResults.map((r) => [
+        r.backend,
+        r.model,
+        kb(r.paramBytes),
+        kb(r.checkpointBytes),
+        show(r.saveMs, 1),
+        show(r.encodeMs, 1),
+        show(r.updateMs, 1),
+        show(r.ratio),
+        show(r.encodeRatio),
+      ]),
+    );
+  }
+
   const results = {
     date: new Date().toISOString(),
     quick,
@@ -283,6 +310,7 @@ async function main(): Promise<void> {
     memory: memoryResults,
     fit: fitResults,
     backendComparison: backendResults,
+    checkpoint: checkpointResults,
     kernels: kernelsResult ?? null,
     profile: profileResults,
     dashboard: dashboardResults,

@@ -1,6 +1,6 @@
 // gradstream's public surface: named re-exports only.
 
-export type { Params, Schedule, LearningRate, GradientTransformation } from './optim/types.js';
+export type { Params, Schedule, LearningRate, GradientTransformation, TransformSpec } from './optim/types.js';
 
 // Optimizers: pure transforms, chain, schedules.
 export type { CountState } from './optim/types.js';
@@ -32,6 +32,8 @@ export { ShapeMismatchError } from './errors/ShapeMismatchError.js';
 export { MissingGradientError } from './errors/MissingGradientError.js';
 export { NonFiniteGradientError } from './errors/NonFiniteGradientError.js';
 export { KernelNotRegisteredError } from './errors/KernelNotRegisteredError.js';
+export { CheckpointError } from './errors/CheckpointError.js';
+export { CheckpointMismatchError, type FingerprintDifference } from './errors/CheckpointMismatchError.js';
 
 // Backends: opt-in kernel overrides.
 export { useFastWasmMatMul } from './backends/useFastWasmMatMul.js';
@@ -47,6 +49,7 @@ export { trainTestSplit, type SplitOptions } from './data/trainTestSplit.js';
 // The stream, in data-flow order: batches, gradient samples, the running sum, the closed loop.
 export type { Batch } from './batch/types.js';
 export { microBatches } from './batch/microBatches.js';
+export { skipExamples } from './batch/skipExamples.js';
 export type { Model, ApplyOptions, Loss } from './models/types.js';
 export { fromLayersModel, type LayersModelAdapter, type FromLayersModelOptions } from './models/fromLayersModel.js';
 export { writeParams } from './models/writeParams.js';
@@ -61,9 +64,9 @@ export * as losses from './models/losses/index.js';
 export { lossFromName, type KerasLossName } from './models/lossFromName.js';
 export type { GradientSample } from './gradients/types.js';
 export { gradientSample } from './gradients/gradientSample.js';
-export type { AccumulatedGradients, AppliedWindow, SkippedWindow } from './accumulate/types.js';
+export type { AccumulatedGradients, AppliedWindow, SkippedWindow, WindowState } from './accumulate/types.js';
 export { accumulate, type AccumulateOptions, type AccumulationSteps, type NonFinitePolicy } from './accumulate/accumulate.js';
-export type { TrainStep, TrainState } from './train/types.js';
+export type { TrainStep, TrainState, TrainStopped } from './train/types.js';
 export type { TrainOptions } from './train/validateTrainOptions.js';
 export type { GradientPool, GradientPoolRun } from './parallel/types.js';
 export { train } from './train/train.js';
@@ -71,6 +74,14 @@ export { disposeState } from './train/disposeState.js';
 export { metrics, type MetricsOptions } from './monitor/metrics.js';
 export { tapMetrics } from './monitor/tapMetrics.js';
 export { evaluate, type EvaluateOptions } from './monitor/evaluate.js';
+
+// Checkpoints: a training state saved and loaded, storage behind an interface.
+export type { CheckpointStorage, DataPosition, Fingerprint, Json, LoadedCheckpoint } from './checkpoint/types.js';
+export { fingerprintOf, type FingerprintOptions } from './checkpoint/fingerprintOf.js';
+export { saveCheckpoint, type SaveCheckpointOptions } from './checkpoint/saveCheckpoint.js';
+export { loadCheckpoint, type LoadCheckpointOptions } from './checkpoint/loadCheckpoint.js';
+export { memoryStorage } from './checkpoint/memoryStorage.js';
+export { checkpoints, type CheckpointsOptions } from './checkpoint/checkpoints.js';
 export type { MetricEvent, UpdateEvent, EvaluationEvent, Evaluation } from './monitor/types.js';
 
 // model.fit's way: accumulation inside tfjs's own fit and fitDataset, by wrapping a tfjs optimizer.

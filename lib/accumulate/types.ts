@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs';
 import type { Params } from '../optim/types.js';
 
 /** What every emitted window reports, applied or skipped. */
@@ -42,3 +43,31 @@ export interface SkippedWindow extends WindowCounts {
 
 /** What {@link accumulate} emits once per window. */
 export type AccumulatedGradients = AppliedWindow | SkippedWindow;
+
+/**
+ * The open window of an accumulation, as a value (Optax's `MultiStepsState`): what a checkpoint taken in
+ * the middle of a window saves, and what {@link train} resumes from (`initialState.window`).
+ *
+ * Ownership: whoever holds the value owns `sum` and `lossSum`. A window handed to `train` stays the
+ * caller's (train works on copies).
+ */
+export interface WindowState {
+  /** Updates made before this window: the step its schedule size and error messages use. */
+  readonly updates: number;
+  /** The window's size, fixed when its first micro-batch arrives; 0 while it is empty. */
+  readonly size: number;
+  /** Micro-batches taken in so far, skipped ones included. */
+  readonly microBatches: number;
+  /** Examples taken in so far, skipped ones included. */
+  readonly examples: number;
+  /** Micro-batches left out so far (`nonFinite: 'skip-micro-batch'`). */
+  readonly skippedMicroBatches: number;
+  /** Σ of the counts of the samples in `sum`. */
+  readonly count: number;
+  /** True when a non-finite value has already condemned the window (`'skip-update'`). */
+  readonly poisoned: boolean;
+  /** Σ of the samples' gradients; absent while no sample has been added (or after poisoning). */
+  readonly sum?: Params;
+  /** Σ of the samples' summed losses, beside `sum`. */
+  readonly lossSum?: tf.Scalar;
+}

@@ -33,6 +33,12 @@ export interface ShuffledBatchesOptions {
    * loop runs between batches, so that a signal handler (Ctrl-C) can stop the stream mid-epoch.
    */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Examples of this epoch already consumed, an integer >= 0 (default 0): the epoch starts there, for a run
+   * resumed from a checkpoint. Whole batches before it are never made; the batch it falls in starts at
+   * it. With epochs of E examples, a saved position of p examples is epoch `⌊p / E⌋`, `startAt: p mod E`.
+   */
+  readonly startAt?: number;
 }
 
 const FN = 'shuffledBatches';
@@ -42,12 +48,13 @@ const validate = (o: ShuffledBatchesOptions): E.Either<ConfigError, Required<Omi
     E.Do,
     E.bind('known', () => optionsObject(
         FN,
-        optionKeys<ShuffledBatchesOptions>({ examples: true, batchSize: true, seed: true, epoch: true, inputShape: true, dropRemainder: true, scheduler: true }),
+        optionKeys<ShuffledBatchesOptions>({ examples: true, batchSize: true, seed: true, epoch: true, inputShape: true, dropRemainder: true, scheduler: true, startAt: true }),
       )(o)),
     E.bind('batchSize', () => integerAtLeast(FN, 'batchSize', 1)(o.batchSize)),
     E.bind('seed', () => integerAtLeast(FN, 'seed', 0)(o.seed)),
     E.bind('epoch', () => integerAtLeast(FN, 'epoch', 0)(o.epoch)),
     E.bind('dropRemainder', () => withDefault(boolean(FN, 'dropRemainder'), false)(o.dropRemainder)),
+    E.bind('startAt', () => withDefault(integerAtLeast(FN, 'startAt', 0), 0)(o.startAt)),
     E.bind('inputShape', () => {
       const shape = o.inputShape ?? [o.examples.features];
       const size = shape.reduce((a, b) => a * b, 1);
@@ -84,15 +91,17 @@ const epochSeed = (seed: number, epoch: number): number => (seed ^ Math.imul(epo
  * @throws ConfigError synchronously for an invalid option
  */
 export function shuffledBatches(options: ShuffledBatchesOptions): Observable<Batch> {
-  const { examples, batchSize, seed, epoch, inputShape, dropRemainder } = getOrThrow(validate(options));
+  const { examples, batchSize, seed, epoch, inputShape, dropRemainder, startAt } = getOrThrow(validate(options));
   const { scheduler } = options;
   const full = Math.floor(examples.count / batchSize);
   const batches = dropRemainder || full * batchSize === examples.count ? full : full + 1;
+  // The first batch not wholly before `startAt`; an epoch resumed at or past its end yields nothing.
+  const first = startAt >= examples.count ? batches : Math.floor(startAt / batchSize);
 
   return new Observable<Batch>((subscriber) => {
     const order = permutation(examples.count, mulberry32(epochSeed(seed, epoch)));
     const make = (b: number): Batch => {
-      const chosen = pick(examples, order.subarray(b * batchSize, Math.min((b + 1) * batchSize, examples.count)));
+      const chosen = pick(examples, order.subarray(Math.max(b * batchSize, startAt), Math.min((b + 1) * batchSize, examples.count)));
       return {
         xs: tf.tensor(chosen.images, [chosen.count, ...inputShape]),
         ys: tf.tensor2d(chosen.labels, [chosen.count, examples.classes]),
@@ -100,11 +109,11 @@ export function shuffledBatches(options: ShuffledBatchesOptions): Observable<Bat
     };
 
     if (scheduler === undefined) {
-      for (let b = 0; b < batches && !subscriber.closed; b++) subscriber.next(make(b));
+      for (let b = first; b < batches && !subscriber.closed; b++) subscriber.next(make(b));
       subscriber.complete();
       return undefined;
     }
-    return scheduler.schedule(function (this: SchedulerAction<number>, b = 0) {
+    return scheduler.schedule(function (this: SchedulerAction<number>, b = first) {
       if (subscriber.closed) return;
       if (b >= batches) {
         subscriber.complete();
@@ -112,6 +121,6 @@ export function shuffledBatches(options: ShuffledBatchesOptions): Observable<Bat
       }
       subscriber.next(make(b));
       this.schedule(b + 1);
-    }, 0, 0);
+    }, 0, first);
   });
 }

@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { AdamState } from '../optim/adam.js';
 import type { GradientTransformation, LearningRate, Params } from '../optim/types.js';
-import { learningRateAt, learningRateOption } from './learningRate.js';
+import { learningRateAt, learningRateOption, learningRateSpec } from './learningRate.js';
 import { checkSameParams, mapParams, paramAt, tidyTree } from './tensorMaps.js';
 import { nonNegative, unitInterval, withDefault } from './validate.js';
 
@@ -110,6 +110,7 @@ export function adamTransform(
       });
     },
     learningRate: (state) => learningRateAt(name, learningRate, state.count),
+    spec: { name, learningRate: learningRateSpec(learningRate), ...hyper, ...(weightDecay === 0 && name === 'adam' ? {} : { weightDecay }) },
   };
 }
 

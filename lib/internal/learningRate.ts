@@ -19,6 +19,9 @@ export const learningRateOption =
         ? E.right(value)
         : E.left(new ConfigError(fn, field, value, 'a finite number > 0 or a schedule (step) => number'));
 
+/** A learning rate as it appears in a {@link TransformSpec}: the number, or `'schedule'` for a function. */
+export const learningRateSpec = (lr: LearningRate): number | string => (typeof lr === 'number' ? lr : 'schedule');
+
 /**
  * The learning rate at `step` (the number of updates made before this one). Calls a schedule exactly once,
  * with `step` only.

@@ -27,5 +27,6 @@ export function addDecayedWeights(rate: number): GradientTransformation<CountSta
       const updates = tf.tidy(() => mapParams(grads, (g, name) => tf.add(g, tf.mul(paramAt(params, name, fn), r))));
       return [updates, { count: state.count + 1 }];
     },
+    spec: { name: 'addDecayedWeights', rate: r },
   };
 }

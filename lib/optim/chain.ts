@@ -58,6 +58,7 @@ export function chain<T extends ReadonlyArray<GradientTransformation<unknown>>>(
         return [updates, next as unknown as ChainState<T>] as const;
       });
     },
+    spec: { name: 'chain', members: members.map((t) => t.spec) },
   };
   const rateOf = withRate?.learningRate?.bind(withRate);
   return rateOf === undefined ? chained : { ...chained, learningRate: (states) => rateOf(states[index]) };

@@ -38,5 +38,6 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<CountS
       });
       return [updates, { count: state.count + 1 }];
     },
+    spec: { name: 'clipByGlobalNorm', maxNorm: max },
   };
 }

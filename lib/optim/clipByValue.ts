@@ -41,5 +41,6 @@ export function clipByValue(min: number, max: number): GradientTransformation<Co
       checkSameParams(`${FN}.update`, grads, params);
       return [tf.tidy(() => mapParams(grads, (g) => tf.clipByValue(g, bounds.min, bounds.max))), { count: state.count + 1 }];
     },
+    spec: { name: 'clipByValue', min: bounds.min, max: bounds.max },
   };
 }

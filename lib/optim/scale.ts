@@ -27,5 +27,6 @@ export function scale(factor: number): GradientTransformation<CountState> {
       checkSameParams('scale.update', grads, params);
       return [tf.tidy(() => mapParams(grads, (g) => tf.mul(g, f))), { count: state.count + 1 }];
     },
+    spec: { name: 'scale', factor: f },
   };
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { learningRateAt, learningRateOption } from '../internal/learningRate.js';
+import { learningRateAt, learningRateOption, learningRateSpec } from '../internal/learningRate.js';
 import { checkSameParams, mapParams } from '../internal/tensorMaps.js';
 import { getOrThrow } from '../internal/validate.js';
 import type { CountState, GradientTransformation, LearningRate } from './types.js';
@@ -32,5 +32,6 @@ export function scaleByLearningRate(learningRate: LearningRate): GradientTransfo
       return [tf.tidy(() => mapParams(grads, (g) => tf.mul(g, -lr))), { count: state.count + 1 }];
     },
     learningRate: (state) => learningRateAt('scaleByLearningRate', lrOption, state.count),
+    spec: { name: 'scaleByLearningRate', learningRate: learningRateSpec(lrOption) },
   };
 }

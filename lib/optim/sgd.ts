@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { ConfigError } from '../errors/ConfigError.js';
-import { learningRateAt, learningRateOption } from '../internal/learningRate.js';
+import { learningRateAt, learningRateOption, learningRateSpec } from '../internal/learningRate.js';
 import { optionsObject } from '../internal/options.js';
 import { checkSameParams, mapParams, paramAt, tidyTree } from '../internal/tensorMaps.js';
 import { boolean, getOrThrow, unitInterval, withDefault } from '../internal/validate.js';
@@ -95,5 +95,6 @@ export function sgd(options: SgdOptions): GradientTransformation<SgdState> {
       });
     },
     learningRate: (state) => learningRateAt(FN, learningRate, state.count),
+    spec: { name: FN, learningRate: learningRateSpec(learningRate), momentum, nesterov },
   };
 }

@@ -35,6 +35,19 @@ export interface GradientTransformation<S> {
   update(grads: Params, state: S, params: Params): readonly [updates: Params, state: S];
   /** The learning rate the next `update` from `state` will use, for transforms that have one. */
   learningRate?(state: S): number;
+  /**
+   * What the transform is and its hyper-parameters, as plain JSON (`{ name: 'adam', learningRate: 0.001,
+   * beta1: 0.9, … }`; `chain` lists its members). Checkpoints keep it in their fingerprint so that a run is
+   * not resumed under another optimizer. Every built-in transform has one; a learning-rate schedule
+   * appears as `'schedule'` (a function's parameters cannot be read).
+   */
+  readonly spec?: TransformSpec;
+}
+
+/** A transform's name and hyper-parameters as JSON: see {@link GradientTransformation.spec}. */
+export interface TransformSpec {
+  readonly name: string;
+  readonly [hyperParameter: string]: string | number | boolean | ReadonlyArray<TransformSpec | undefined>;
 }
 
 /** The state of a transform that keeps nothing but the number of updates made so far. */

@@ -28,12 +28,15 @@ export function pooledSamples(
   loss: Loss,
   accumulationSteps: AccumulationSteps,
   current: () => { readonly params: Params; readonly step: number },
+  alreadyInWindow = 0,
 ): OperatorFunction<Batch, GradientSample> {
   return (batches) =>
     defer(() => {
       const run = pool.open(model, loss);
       let pending = 0;
       let size = 0;
+      // Micro-batches a resumed open window already holds: they shorten the first window only.
+      let carried = alreadyInWindow;
       const collect = (): ReadonlyArray<GradientSample> => {
         pending = 0;
         return run.collect();
@@ -50,7 +53,10 @@ export function pooledSamples(
               throw invalid;
             }
             const { params, step } = current();
-            if (pending === 0) size = windowSize(accumulationSteps, step);
+            if (pending === 0) {
+              size = Math.max(1, windowSize(accumulationSteps, step) - carried);
+              carried = 0;
+            }
             run.submit(params, batch);
             pending += 1;
             return pending >= size ? collect() : [];

@@ -1,16 +1,17 @@
-import { defer, finalize, identity, mergeMap, type Observable, type OperatorFunction } from 'rxjs';
-import { accumulate } from '../accumulate/accumulate.js';
+import { concatWith, defer, finalize, identity, mergeMap, takeUntil, tap, type Observable, type OperatorFunction } from 'rxjs';
+import { runningWindow } from '../accumulate/runningWindow.js';
 import type { AccumulatedGradients } from '../accumulate/types.js';
 import type { Batch } from '../batch/types.js';
 import { microBatches } from '../batch/microBatches.js';
 import { gradientSample } from '../gradients/gradientSample.js';
+import type { GradientSample } from '../gradients/types.js';
 import { disposeBatch } from '../internal/disposeBatch.js';
 import { inOrder } from '../internal/inOrder.js';
 import { disposeTree } from '../internal/tensorMaps.js';
 import { getOrThrow } from '../internal/validate.js';
 import { applyUpdates } from '../optim/applyUpdates.js';
 import { pooledSamples } from '../parallel/pooledSamples.js';
-import type { TrainState, TrainStep } from './types.js';
+import type { TrainState, TrainStep, TrainStopped } from './types.js';
 import { validateTrainOptions, type TrainConfig, type TrainOptions } from './validateTrainOptions.js';
 
 /**
@@ -61,17 +62,22 @@ import { validateTrainOptions, type TrainConfig, type TrainOptions } from './val
  *   state of `optimizer`; data errors ({@link BatchError},
  *   {@link ShapeMismatchError}, {@link MissingGradientError}, {@link NonFiniteGradientError}) fail the
  *   stream instead, leaving the last emitted step intact
+ * With a `stop` notifier, the run can end gracefully in the middle of a window: see {@link TrainStopped}.
+ *
  * @see accumulate
  * @see microBatches
  */
-export function train<S>(options: TrainOptions<S>): OperatorFunction<Batch, TrainStep<S>> {
+export function train<S>(options: TrainOptions<S> & { readonly stop: Observable<unknown> }): OperatorFunction<Batch, TrainStep<S> | TrainStopped<S>>;
+export function train<S>(options: TrainOptions<S>): OperatorFunction<Batch, TrainStep<S>>;
+export function train<S>(options: TrainOptions<S>): OperatorFunction<Batch, TrainStep<S> | TrainStopped<S>> {
   const config = getOrThrow(validateTrainOptions(options));
   return (batches) => defer(() => run(config, batches));
 }
 
-function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<TrainStep<S>> {
+function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<TrainStep<S> | TrainStopped<S>> {
   const { model, loss, optimizer } = config;
-  let state: TrainState<S> = config.initialState ?? {
+  const { window: initialWindow, ...initial } = config.initialState ?? { window: undefined };
+  let state: TrainState<S> = config.initialState ? (initial as TrainState<S>) : {
     params: model.params,
     optimizerState: optimizer.init(model.params),
     step: 0,
@@ -142,10 +148,28 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
     if (!emitted && ownsInitialOptimizerState) disposeTree(state.optimizerState);
   };
 
+  // The open window: a value the shell below feeds, so that a stop can hand it over (a copy of a resumed
+  // one: the caller's stays the caller's).
+  const window = runningWindow(
+    { steps: config.accumulationSteps, partialWindow: config.partialWindow, nonFinite: config.nonFinite, startStep: state.step },
+    initialWindow,
+  );
+  let stopped = false;
+  const stop = config.stop;
+  const stoppedRun = (): ReadonlyArray<TrainStopped<S>> => {
+    if (!stopped) return [];
+    const open = window.take();
+    emitted = true; // the params and optimizer state are the caller's from now on, as after a step
+    return [{ stopped: true, state: open.microBatches === 0 ? (disposeTree(open), state) : { ...state, window: open } }];
+  };
+
   return batches.pipe(
     config.microBatchSize === undefined ? identity : microBatches(config.microBatchSize),
+    // After splitting: a stop lets the micro-batch in hand finish, and takes no further one.
+    stop === undefined ? identity : takeUntil(stop.pipe(tap(() => (stopped = true)))),
     config.gradients !== undefined
-      ? pooledSamples(config.gradients, model, loss, config.accumulationSteps, () => state)
+      ? // A resumed open window already holds some of its micro-batches: the pool's first window is shorter.
+        pooledSamples(config.gradients, model, loss, config.accumulationSteps, () => state, initialWindow?.microBatches ?? 0)
       : // One micro-batch at a time, in arrival order: one pushed into the source from inside a subscriber
         // waits until the current one's step has been delivered (mergeMap would run it inside that delivery
         // and emit its step first), and is freed if the stream ends while it waits.
@@ -158,12 +182,20 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
             disposeBatch(batch);
           }
         }, disposeBatch),
-    accumulate(config.accumulationSteps, {
-      partialWindow: config.partialWindow,
-      nonFinite: config.nonFinite,
-      startStep: state.step,
-    }),
+    // In order, as accumulate does: a sample pushed from inside a subscriber waits for the current window.
+    inOrder((sample: GradientSample) => window.add(sample), freeSample),
+    // Completion applies (or drops) a partial window; a stop keeps it open, for TrainStopped to hand over.
+    concatWith(defer(() => (stopped ? [] : window.finish()))),
     mergeMap(update),
-    finalize(release),
+    concatWith(defer(stoppedRun)),
+    finalize(() => {
+      window.release();
+      release();
+    }),
   );
+}
+
+function freeSample(sample: GradientSample): void {
+  disposeTree(sample.grads);
+  sample.loss.dispose();
 }

@@ -1,3 +1,4 @@
+import type { WindowState } from '../accumulate/types.js';
 import type { Params } from '../optim/types.js';
 
 /**
@@ -23,6 +24,26 @@ export interface TrainState<S = unknown> {
    * every micro-batch left out by `'skip-micro-batch'`).
    */
   readonly skippedUpdates: number;
+  /**
+   * The open window, for a run stopped in the middle of one (see {@link TrainStopped}); absent at an
+   * update boundary. Its micro-batches and examples are not yet in the counters above: the data position
+   * of the state is `examples + (window?.examples ?? 0)`.
+   */
+  readonly window?: WindowState;
+}
+
+/**
+ * What {@link train} emits last when its `stop` notifier fires: the complete state, open window included,
+ * from which a run continues exactly where it stopped (pass `state` as `initialState`, and restart the data
+ * at `state.examples + (state.window?.examples ?? 0)` examples).
+ *
+ * Ownership: `state.params` and `state.optimizerState` are the last step's (the caller's now);
+ * `state.window`'s tensors belong to the caller, who disposes them.
+ */
+export interface TrainStopped<S = unknown> {
+  readonly stopped: true;
+  /** The state to resume from, with the open window. */
+  readonly state: TrainState<S>;
 }
 
 /**

@@ -10,6 +10,7 @@ import { checkSameParams, disposeTree, tidyTree } from '../internal/tensorMaps.j
 import { integerAtLeast, isFunction, withDefault } from '../internal/validate.js';
 import type { Loss, Model } from '../models/types.js';
 import type { GradientTransformation } from '../optim/types.js';
+import type { Observable } from 'rxjs';
 import type { GradientPool } from '../parallel/types.js';
 import type { TrainState } from './types.js';
 
@@ -29,13 +30,22 @@ export interface TrainOptions<S> {
   readonly partialWindow?: 'apply' | 'drop';
   /** A micro-batch with a non-finite loss or gradient: `'error'` (default), `'skip-micro-batch'` or `'skip-update'`. */
   readonly nonFinite?: NonFinitePolicy;
-  /** Continue a run from a {@link TrainStep.state} (owned by the caller: train never disposes it). */
+  /**
+   * Continue a run from a {@link TrainStep.state} or a {@link TrainStopped.state} (owned by the caller: train
+   * never disposes it, and works on a copy of its open window).
+   */
   readonly initialState?: TrainState<S>;
   /**
    * Where a window's micro-batches are computed (default: one after the other on this thread), e.g.
    * `workerPool({ workers: 2 })` from `gradstream/node`. The result is the same either way.
    */
   readonly gradients?: GradientPool;
+  /**
+   * A graceful stop: when it emits, train finishes the micro-batch in hand, takes no more data, and emits a
+   * {@link TrainStopped} with the open window instead of applying it. A run resumed from that state is
+   * bit-identical to one never stopped.
+   */
+  readonly stop?: Observable<unknown>;
 }
 
 /** {@link TrainOptions} after validation, defaults filled in. */
@@ -49,6 +59,7 @@ export interface TrainConfig<S> {
   readonly nonFinite: NonFinitePolicy;
   readonly initialState: TrainState<S> | undefined;
   readonly gradients: GradientPool | undefined;
+  readonly stop: Observable<unknown> | undefined;
 }
 
 const FN = 'train';
@@ -71,6 +82,7 @@ const TRAIN_OPTIONS = optionKeys<TrainOptions<unknown>>({
   nonFinite: true,
   initialState: true,
   gradients: true,
+  stop: true,
 });
 
 /** A tfjs Layers model: by class, or by shape when the app holds a second copy of tfjs. */
@@ -145,7 +157,14 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
         ? E.right(o.gradients)
         : E.left(new ConfigError(FN, 'gradients', o.gradients, 'a GradientPool ({ open }), e.g. workerPool() from gradstream/node')),
     ),
-    E.map(({ model: m, loss, optimizer: opt, microBatchSize, initialState: s, accumulation, gradients }) => ({
+        E.bind('stop', ({ options: o }) =>
+      present<Observable<unknown> | undefined>(
+        'stop',
+        (v) => v === undefined || (isObject(v) && typeof v['subscribe'] === 'function'),
+        'an Observable',
+      )(o.stop),
+    ),
+    E.map(({ model: m, loss, optimizer: opt, microBatchSize, initialState: s, accumulation, gradients, stop }) => ({
       model: m,
       loss,
       optimizer: opt,
@@ -155,6 +174,7 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
       nonFinite: accumulation.nonFinite,
       initialState: s,
       gradients,
+      stop,
     })),
   );
 
@@ -167,6 +187,9 @@ const initialState = <S>(value: unknown, m: Model, opt: GradientTransformation<S
     if (E.isLeft(checked)) return checked;
   }
   const state = value as unknown as TrainState<S>;
+  const window = state.window;
+  if (window !== undefined && (!isObject(window) || window.updates !== state.step))
+    return E.left(new ConfigError(FN, 'initialState.window', window, `an open window after ${state.step} updates (a TrainStopped.state's)`));
   try {
     checkSameParams(FN, state.params, m.params, 'initialState parameter');
   } catch (mismatch) {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -96,6 +97,9 @@ const trainConfig = (raw: Record<string, unknown>): E.Either<ConfigError, TrainC
     E.bind('quiet', () => boolean(fn, '--quiet')(raw['quiet'])),
     E.bind('dashboard', () => boolean(fn, '--dashboard')(raw['dashboard'])),
     E.bind('served', () => served(fn)(raw)),
+    E.bind('checkpointEvery', (): E.Either<ConfigError, number | 'epoch'> =>
+      raw['checkpointEvery'] === 'epoch' ? E.right('epoch') : field((f, n) => integerAtLeast(f, n, 1), '--checkpoint-every', fn)(raw['checkpointEvery']),
+    ),
     E.map(({ sizes: { trainSize, testSize }, served: { port, host }, ...rest }) => ({
       command: 'train' as const,
       ...rest,
@@ -104,6 +108,8 @@ const trainConfig = (raw: Record<string, unknown>): E.Either<ConfigError, TrainC
       trainSize,
       testSize,
       out: String(raw['out']),
+      checkpointDir: raw['checkpointDir'] === undefined ? join(String(raw['out']), 'checkpoints') : String(raw['checkpointDir']),
+      resume: raw['resume'] === undefined ? null : String(raw['resume']),
     })),
   );
 };
@@ -193,6 +199,9 @@ const program = (now: Date, chosen: (name: 'train' | 'verify' | 'dashboard', raw
     .addOption(new Option('--dashboard', 'serve a live dashboard of the run (until Ctrl-C after it ends)').default(false))
     .addOption(new Option('--port <n>', 'the dashboard\'s port (0: any free port)').default(DEFAULT_PORT))
     .addOption(new Option('--host <address>', 'the interface the dashboard binds').default('127.0.0.1'))
+    .addOption(new Option('--checkpoint-every <updates>', 'save a checkpoint every this many updates').default('epoch', 'every epoch'))
+    .addOption(new Option('--checkpoint-dir <dir>', 'where checkpoints go (default <out>/checkpoints)'))
+    .addOption(new Option('--resume <dir|latest>', 'continue from a checkpoint directory, or the newest valid one in --checkpoint-dir'))
     .action((options: Record<string, unknown>) => chosen('train', options));
 
   root

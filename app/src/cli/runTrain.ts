@@ -1,22 +1,31 @@
 import { mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   Subject,
   asyncScheduler,
   concatMap,
   firstValueFrom,
+  filter,
   fromEvent,
   lastValueFrom,
+  merge,
   range,
   take,
-  takeUntil,
   tap,
   type Observable,
   type SchedulerLike,
 } from 'rxjs';
 import {
+  CheckpointError,
+  checkpoints,
   chain,
+  fingerprintOf,
+  loadCheckpoint,
+  type LoadedCheckpoint,
+  type Params,
+  type TrainState,
+  writeParams,
   clipByGlobalNorm,
   evaluate,
   fromLayersModel,
@@ -33,6 +42,7 @@ import {
 } from 'gradstream';
 import { serveDashboard } from '../dashboard/serveDashboard.js';
 import { workerPool } from 'gradstream/node';
+import { fileModelHandler, fileStorage } from 'gradstream/node';
 import { loadMnist } from '../data/loadMnist.js';
 import { mnistCnn } from '../models/mnistCnn.js';
 import { mnistMlp } from '../models/mnistMlp.js';
@@ -50,7 +60,10 @@ export interface TrainIo {
   readonly stdout?: NodeJS.WriteStream | (NodeJS.WritableStream & { isTTY?: boolean });
   /** Where errors go. Default `process.stderr`. */
   readonly stderr?: NodeJS.WritableStream;
-  /** Emits to stop the run cleanly. Default: the first SIGINT (Ctrl-C); a second one kills as usual. */
+  /**
+   * Emits to stop the run cleanly, saving the open window in a checkpoint. Default: the first SIGINT
+   * (Ctrl-C) or SIGTERM; a second one kills as usual.
+   */
   readonly interrupt?: Observable<unknown>;
   /** Schedules the batches; the event loop must run between them for `interrupt` to be heard. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
@@ -94,8 +107,9 @@ const totalUpdates = (c: TrainConfig): number => Math.ceil((c.epochs * Math.ceil
 export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
-  const interrupt = io.interrupt ?? fromEvent(process, 'SIGINT').pipe(take(1));
+  const interrupt = io.interrupt ?? merge(fromEvent(process, 'SIGINT'), fromEvent(process, 'SIGTERM')).pipe(take(1));
   let interrupted = false;
+  let resumed: LoadedCheckpoint | undefined;
 
   try {
     await (io.selectBackend ?? selectBackend)(config.backend);
@@ -109,6 +123,16 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
     const gradients =
       config.workers === 0 ? undefined : workerPool({ workers: config.workers, ...(io.workerUrl ? { workerUrl: io.workerUrl } : {}) });
     mkdirSync(config.out, { recursive: true });
+    const optimizer = optimizerOf(config);
+    // The CLI's micro-batches are the source's batches: their size is part of the configuration.
+    const fingerprint = fingerprintOf({ model, optimizer, accumulationSteps: config.accumulate, microBatchSize: config.microBatch });
+    const random = { seed: config.seed, trainSize: config.trainSize, testSize: config.testSize };
+    resumed = config.resume === null ? undefined : await resumeFrom(config, fingerprint, random, stderr);
+    const storage = await fileStorage(config.checkpointDir);
+    const startAt = resumed?.position.examples ?? 0;
+    const firstEpoch = Math.floor(startAt / config.trainSize);
+    const updatesPerEpoch = Math.max(1, Math.round(config.trainSize / config.microBatch / config.accumulate));
+    const recorded = { ...config, resumedFrom: resumed === undefined ? null : join(config.checkpointDir, resumed.name) };
 
     // Every consumer subscribes to one Subject before the run starts; the run itself is subscribed once.
     const events = new Subject<MetricEvent>();
@@ -119,7 +143,7 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
     if (dashboard !== undefined) stdout.write(`dashboard at ${dashboard.url}\n`);
     const files = Promise.all([
       writeJsonl(events, join(config.out, 'metrics.jsonl')),
-      writeSummary(events, { path: join(config.out, 'summary.json'), config, interrupted: () => interrupted }),
+      writeSummary(events, { path: join(config.out, 'summary.json'), config: recorded, interrupted: () => interrupted }),
       writeLossChart(events, join(config.out, 'loss.svg')),
     ]);
     if (!config.quiet) {
@@ -127,10 +151,10 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
       else plainLines(events, { totalUpdates: totalUpdates(config), write: (line) => stdout.write(`${line}\n`) });
     }
 
-    // The last step is ours when the run ends, however it ends: kept here to be freed below.
-    let last: TrainStep | undefined;
+    // The last state is ours when the run ends, however it ends: kept here to be freed below.
+    let last: TrainState | undefined;
     const run = lastValueFrom(
-      range(0, config.epochs).pipe(
+      range(firstEpoch, Math.max(0, config.epochs - firstEpoch)).pipe(
         concatMap((epoch) =>
           shuffledBatches({
             examples: trainSet,
@@ -139,18 +163,36 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
             epoch,
             inputShape,
             scheduler: io.scheduler ?? asyncScheduler,
+            startAt: epoch === firstEpoch ? startAt - firstEpoch * config.trainSize : 0,
           }),
         ),
-        takeUntil(interrupt.pipe(tap(() => (interrupted = true)))),
-        train({ model, loss, optimizer: optimizerOf(config), accumulationSteps: config.accumulate, ...(gradients ? { gradients } : {}) }),
+        train({
+          model,
+          loss,
+          optimizer,
+          accumulationSteps: config.accumulate,
+          stop: interrupt.pipe(tap(() => (interrupted = true))),
+          ...(resumed ? { initialState: resumed.state } : {}),
+          ...(gradients ? { gradients } : {}),
+        }),
+        checkpoints(storage, {
+          fingerprint,
+          random,
+          every: config.checkpointEvery === 'epoch' ? updatesPerEpoch : config.checkpointEvery,
+          keep: 3,
+        }),
+        tap((event) => (last = event.state)),
+        filter((event): event is TrainStep => !('stopped' in event)),
         tapMetrics(events, { examplesPerEpoch: config.trainSize, evaluate: evaluate({ model, loss, examples: test, inputShape }) }),
-        tap((step) => (last = step)),
       ),
       { defaultValue: undefined },
     );
 
     try {
       const [, [, summary]] = await Promise.all([run, files]);
+      // The trained model, as tf.loadLayersModel reads it: the last params (or the resumed ones, if the run
+      // had nothing left to do) written into the Layers model.
+      await saveModel(layersModel, last?.params ?? resumed?.state.params ?? model.params, join(config.out, 'model'));
       if (!config.quiet) stdout.write(`${finalLine(summary, config.out)}\n`);
       if (dashboard !== undefined) {
         stdout.write(`the dashboard stays at ${dashboard.url} until Ctrl-C\n`);
@@ -159,14 +201,52 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
       }
       return 0;
     } finally {
-      // The last step's parameters and optimizer state are ours once the stream has ended.
-      if (last !== undefined) tf.dispose([last.params, last.state.optimizerState as tf.TensorContainer]);
+      // The last state's tensors are ours once the stream has ended, and so is what a checkpoint loaded.
+      const owned = [last, resumed?.state].filter((s) => s !== undefined);
+      tf.dispose(owned.flatMap((s) => [s.params, s.optimizerState, s.window ?? {}] as tf.TensorContainer[]));
       layersModel.dispose();
     }
   } catch (error) {
     stderr.write(`gradstream train: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
+}
+
+async function saveModel(layersModel: tf.LayersModel, params: Params, dir: string): Promise<void> {
+  writeParams(layersModel, params);
+  await layersModel.save(fileModelHandler(dir));
+}
+
+/**
+ * The checkpoint `--resume` names: a checkpoint directory, or `latest` (the newest valid one in
+ * `--checkpoint-dir`, saying on stderr which corrupt ones it passed over). Refuses a checkpoint of another
+ * data split or seed, whose data position would mean other examples.
+ */
+async function resumeFrom(
+  config: TrainConfig,
+  fingerprint: ReturnType<typeof fingerprintOf>,
+  random: { seed: number; trainSize: number; testSize: number },
+  stderr: NodeJS.WritableStream,
+): Promise<LoadedCheckpoint> {
+  const latest = config.resume === 'latest';
+  const storage = await fileStorage(latest ? config.checkpointDir : dirname(config.resume as string));
+  let skipped = 0;
+  const loaded = await loadCheckpoint(storage, {
+    fingerprint,
+    ...(latest ? {} : { name: basename(config.resume as string) }),
+    onSkipped: (e) => {
+      skipped += 1;
+      stderr.write(`gradstream train: skipping invalid checkpoint: ${e.message}\n`);
+    },
+  });
+  if (skipped > 0) stderr.write(`gradstream train: resuming from ${loaded.name}, the newest valid checkpoint\n`);
+  const saved = loaded.random as Record<string, unknown> | null;
+  const other = Object.entries(random).find(([k, v]) => saved?.[k] !== v);
+  if (other !== undefined) {
+    tf.dispose([loaded.state.params, loaded.state.optimizerState as tf.TensorContainer, (loaded.state.window ?? {}) as tf.TensorContainer]);
+    throw new CheckpointError(loaded.name, 'checkpoint.json', `was saved with --${other[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${String(saved?.[other[0]])}, not ${other[1]}`);
+  }
+  return loaded;
 }
 
 const finalLine = (s: Summary<TrainConfig>, out: string): string =>

@@ -42,6 +42,12 @@ export interface TrainConfig {
   readonly port: number;
   /** The interface the dashboard binds. */
   readonly host: string;
+  /** Save a checkpoint every this many updates, or once per epoch's worth of updates. */
+  readonly checkpointEvery: number | 'epoch';
+  /** Where checkpoints go (default `<out>/checkpoints`). */
+  readonly checkpointDir: string;
+  /** A checkpoint directory to resume from, `'latest'` (the newest valid one in `checkpointDir`), or `null`. */
+  readonly resume: string | null;
 }
 
 /** The checked configuration of `gradstream dashboard`: run folders to show side by side. */

@@ -46,13 +46,16 @@ describe('parseCommandLine: train', () => {
       dashboard: false,
       port: 6006,
       host: '127.0.0.1',
+      checkpointEvery: 'epoch',
+      checkpointDir: 'runs/2024-05-01T12-30-00/checkpoints',
+      resume: null,
     });
   });
 
   it('reads every option', () => {
     const argv = ['train', '--model', 'cnn', '--micro-batch', '16', '--accumulate', '4', '--optimizer', 'adamw', '--lr', '3e-4'];
     argv.push('--warmup', '10', '--clip', '1.5', '--epochs', '2', '--backend', 'cpu', '--seed', '7', '--train-size', '500');
-    argv.push('--test-size', '100', '--out', 'runs/x', '--quiet', '--dashboard', '--port', '0', '--host', '0.0.0.0');
+    argv.push('--test-size', '100', '--out', 'runs/x', '--quiet', '--dashboard', '--port', '0', '--host', '0.0.0.0', '--checkpoint-every', '5', '--checkpoint-dir', 'ck', '--resume', 'latest');
     expect(config(...argv)).toEqual({
       command: 'train',
       model: 'cnn',
@@ -73,6 +76,9 @@ describe('parseCommandLine: train', () => {
       dashboard: true,
       port: 0,
       host: '0.0.0.0',
+      checkpointEvery: 5,
+      checkpointDir: 'ck',
+      resume: 'latest',
     });
   });
 

@@ -32,6 +32,9 @@ const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig =>
   dashboard: false,
   port: 6006,
   host: '127.0.0.1',
+  checkpointEvery: 'epoch',
+  checkpointDir: join(out, 'checkpoints'),
+  resume: null,
   ...overrides,
 });
 

@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs';
+import { CheckpointError } from '../errors/CheckpointError.js';
+import type { TrainState } from '../train/types.js';
+import { CHECKSUMS, FORMAT, FORMAT_VERSION, flatten, jsonBytes, RESERVED, sha256, STATE, WEIGHTS } from './internal/format.js';
+import type { CheckpointStorage, DataPosition, Fingerprint, Json } from './types.js';
+
+/** Options of {@link saveCheckpoint}. */
+export interface SaveCheckpointOptions<S> {
+  /** The state to save: a `TrainStep.state`, or a `TrainStopped.state` with its open window. */
+  readonly state: TrainState<S>;
+  /** The run's configuration, from {@link fingerprintOf}. */
+  readonly fingerprint: Fingerprint;
+  /** Anything else needed to restart the data exactly, as JSON (a shuffling seed, say). Default `null`. */
+  readonly random?: Json;
+  /** Keep only the newest `keep` checkpoints (an integer >= 1); default: keep all. */
+  readonly keep?: number;
+}
+
+/** The name of a checkpoint: its update and micro-batch counts, zero-padded so that names sort in run order. */
+export const checkpointName = (position: DataPosition): string =>
+  `step-${String(position.updates).padStart(9, '0')}-${String(position.microBatches).padStart(12, '0')}`;
+
+/** Where the data of `state` must restart. */
+export const positionOf = (state: TrainState<unknown>): DataPosition => ({
+  examples: state.examples + (state.window?.examples ?? 0),
+  microBatches: state.microBatches + (state.window?.microBatches ?? 0),
+  updates: state.step,
+});
+
+/**
+ * Saves a training state as a checkpoint: the parameters, the optimizer state and the open window's sums
+ * in TensorFlow.js's weights format (`weights.bin` described by a `weightsManifest`), the counters, the data
+ * position, the random state and the configuration's fingerprint in `checkpoint.json`, and every file's
+ * size and SHA-256 in `checksums.json`. The storage commits the files atomically; then `latest` is moved
+ * to the new checkpoint, and the oldest beyond `keep` are deleted (never the one `latest` names).
+ *
+ * Ownership: reads the state's tensors (asynchronously) and disposes nothing; they must stay valid until the
+ * promise resolves. The {@link checkpoints} operator takes copies first, so a run never waits for a save.
+ *
+ * ## Example
+ * ```ts
+ * const storage = memoryStorage();
+ * const name = await saveCheckpoint(storage, { state: step.state, fingerprint: fingerprintOf(options), keep: 3 });
+ * // 'step-000000012-000000000096'
+ * ```
+ *
+ * @param storage where to write
+ * @param options the state, the fingerprint, the random state, how many to keep
+ * @returns the new checkpoint's name
+ * @throws {CheckpointError} (rejects) when the state holds something that is not JSON or a tensor, a
+ *   parameter name uses the reserved prefix `gradstream:`, or the storage fails
+ * @see loadCheckpoint
+ * @see checkpoints
+ */
+export async function saveCheckpoint<S>(storage: CheckpointStorage, options: SaveCheckpointOptions<S>): Promise<string> {
+  const { state, fingerprint, random = null, keep } = options;
+  if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) throw new CheckpointError('', '', `keep must be an integer >= 1, got ${keep}`, keep);
+  const files = await encodeCheckpoint(state, fingerprint, random);
+  const name = checkpointName(positionOf(state));
+  await storage.write(name, files);
+  await storage.setLatest(name);
+  if (keep !== undefined) {
+    const older = (await storage.list()).filter((n) => n !== name);
+    for (const old of older.slice(0, Math.max(0, older.length - (keep - 1)))) await storage.remove(old);
+  }
+  return name;
+}
+
+/** The three files of a checkpoint of `state`. */
+export async function encodeCheckpoint<S>(state: TrainState<S>, fingerprint: Fingerprint, random: Json): Promise<Map<string, Uint8Array>> {
+  const { params, optimizerState, window, ...counters } = state;
+  const reserved = Object.keys(params).find((n) => n.startsWith(RESERVED));
+  if (reserved !== undefined) throw new CheckpointError('', STATE, `parameter name ${JSON.stringify(reserved)} uses the reserved prefix '${RESERVED}'`, reserved);
+  const names = new Set<string>();
+  // Parameters keep their own names, so that tf.io.loadWeights and the tfjs converter see them as they are.
+  const paramTensors = Object.entries(params).map(([n, t]) => {
+    names.add(n);
+    return [n, t] as const;
+  });
+  const optimizer = flatten(optimizerState, `${RESERVED}optimizerState`, names);
+  const open = window === undefined ? undefined : flatten(window, `${RESERVED}window`, names);
+  const tensors = [...paramTensors, ...optimizer.tensors, ...(open?.tensors ?? [])];
+  const { data, specs } = await tf.io.encodeWeights(tensors.map(([n, tensor]) => ({ name: n, tensor })));
+  const weights = new Uint8Array(data);
+  const body = {
+    format: FORMAT,
+    formatVersion: FORMAT_VERSION,
+    weightsManifest: [{ paths: [WEIGHTS], weights: specs }],
+    state: {
+      ...counters,
+      params: Object.fromEntries(paramTensors.map(([n]) => [n, { $tensor: n }])),
+      optimizerState: optimizer.json,
+      window: open?.json ?? null,
+    },
+    position: positionOf(state),
+    random,
+    fingerprint,
+  };
+  const stateBytes = jsonBytes(body);
+  const checksums = {
+    format: FORMAT,
+    formatVersion: FORMAT_VERSION,
+    files: {
+      [STATE]: { bytes: stateBytes.byteLength, sha256: await sha256(stateBytes) },
+      [WEIGHTS]: { bytes: weights.byteLength, sha256: await sha256(weights) },
+    },
+  };
+  return new Map([
+    [WEIGHTS, weights],
+    [STATE, stateBytes],
+    [CHECKSUMS, jsonBytes(checksums)],
+  ]);
+}

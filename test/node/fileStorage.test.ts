@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdtemp, mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fingerprintOf } from '../../lib/checkpoint/fingerprintOf.js';
+import { loadCheckpoint } from '../../lib/checkpoint/loadCheckpoint.js';
+import { saveCheckpoint } from '../../lib/checkpoint/saveCheckpoint.js';
+import { CheckpointError } from '../../lib/errors/CheckpointError.js';
+import { disposeTree } from '../../lib/internal/tensorMaps.js';
+import { fromLayersModel } from '../../lib/models/fromLayersModel.js';
+import { writeParams } from '../../lib/models/writeParams.js';
+import { fileModelHandler } from '../../lib/node/fileModelHandler.js';
+import { fileStorage } from '../../lib/node/fileStorage.js';
+import { useFileModels } from '../../lib/node/useFileModels.js';
+import { adam } from '../../lib/optim/adam.js';
+import { bitsOf } from '../checkpoint/support.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gradstream-ckpt-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const params = () => ({ 'dense/kernel': tf.tensor2d([[1, 2], [3, 4], [5, 6]]), 'dense/bias': tf.tensor1d([0.5, -0.5]) });
+const stateAt = (step: number, p: ReturnType<typeof params>, optimizerState: unknown) => ({
+  step,
+  microBatches: 4 * step,
+  examples: 32 * step,
+  skippedMicroBatches: 0,
+  skippedUpdates: 0,
+  params: p,
+  optimizerState,
+});
+
+describe('fileStorage', () => {
+  it('saves and loads on disk bit-identically, one directory per checkpoint, latest naming the newest, the newest K kept', async () => {
+    const p = params();
+    const opt = adam({ learningRate: 0.01 });
+    const s = opt.init(p);
+    const fingerprint = fingerprintOf({ model: { params: p }, optimizer: opt, accumulationSteps: 4 });
+    const storage = await fileStorage(join(dir, 'ckpt'));
+    for (let step = 1; step <= 4; step++) await saveCheckpoint(storage, { state: stateAt(step, p, s), fingerprint, keep: 2 });
+
+    expect((await readdir(join(dir, 'ckpt'))).sort()).toEqual(['latest', 'step-000000003-000000000012', 'step-000000004-000000000016']);
+    expect((await readFile(join(dir, 'ckpt', 'latest'), 'utf8')).trim()).toBe('step-000000004-000000000016');
+    expect((await readdir(join(dir, 'ckpt', 'step-000000004-000000000016'))).sort()).toEqual(['checkpoint.json', 'checksums.json', 'weights.bin']);
+    const loaded = await loadCheckpoint(await fileStorage(join(dir, 'ckpt')), { fingerprint });
+    expect(bitsOf(loaded.state)).toEqual(bitsOf(stateAt(4, p, s)));
+    disposeTree([loaded.state, p, s]);
+  });
+
+  it('removes unfinished temporary directories when it opens, and never lists them', async () => {
+    await mkdir(join(dir, '.tmp-step-000000009-000000000001-123-abcd'), { recursive: true });
+    await writeFile(join(dir, '.tmp-step-000000009-000000000001-123-abcd', 'weights.bin'), 'partial');
+    const storage = await fileStorage(dir);
+    expect(await readdir(dir)).toEqual([]);
+    expect(await storage.list()).toEqual([]);
+    expect(await storage.latest()).toBeUndefined();
+  });
+
+  it('a truncated weights.bin on disk is refused, and loading without a name falls back to the previous checkpoint', async () => {
+    const p = params();
+    const opt = adam({ learningRate: 0.01 });
+    const s = opt.init(p);
+    const fingerprint = fingerprintOf({ model: { params: p }, optimizer: opt, accumulationSteps: 4 });
+    const storage = await fileStorage(dir);
+    await saveCheckpoint(storage, { state: stateAt(1, p, s), fingerprint });
+    const newest = await saveCheckpoint(storage, { state: stateAt(2, p, s), fingerprint });
+    await truncate(join(dir, newest, 'weights.bin'), 17);
+
+    await expect(loadCheckpoint(storage, { name: newest, fingerprint })).rejects.toThrow(/file 'weights.bin': 17 bytes, but checksums.json records 96 \(truncated\)/);
+    const skipped: string[] = [];
+    const loaded = await loadCheckpoint(storage, { fingerprint, onSkipped: (e) => skipped.push(e.message) });
+    expect(loaded.state.step).toBe(1);
+    expect(skipped).toHaveLength(1);
+    disposeTree([loaded.state, p, s]);
+  });
+
+  it('refuses names with a separator or .., a latest that names one, and a file larger than expected, before reading it', async () => {
+    const storage = await fileStorage(dir);
+    await expect(storage.read('..', 'weights.bin', 10)).rejects.toThrow(CheckpointError);
+    await expect(storage.read('a', '../../etc/passwd', 10)).rejects.toThrow(/unsafe name/);
+    await expect(storage.write('/abs', new Map())).rejects.toThrow(/unsafe name/);
+    await writeFile(join(dir, 'latest'), '../elsewhere\n');
+    await expect(storage.latest()).rejects.toThrow(/unsafe name/);
+    await mkdir(join(dir, 'big'));
+    await writeFile(join(dir, 'big', 'weights.bin'), new Uint8Array(100));
+    await expect(storage.read('big', 'weights.bin', 99)).rejects.toThrow(/100 bytes, more than the 99 expected/);
+  });
+
+  it('replaces a checkpoint of the same name whole', async () => {
+    const storage = await fileStorage(dir);
+    await storage.write('a', new Map([['x.bin', new Uint8Array([1])], ['y.bin', new Uint8Array([2])]]));
+    await storage.write('a', new Map([['x.bin', new Uint8Array([3])]]));
+    expect(await readdir(join(dir, 'a'))).toEqual(['x.bin']);
+    expect(Array.from(await storage.read('a', 'x.bin', 1))).toEqual([3]);
+    expect((await readdir(dir)).filter((e) => e.startsWith('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('the final model on disk', () => {
+  it('tf.loadLayersModel opens model/ through a file:// URL and predicts exactly what the trained params predict', async () => {
+    useFileModels();
+    const layers = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 4, activation: 'tanh' }), tf.layers.dense({ units: 2 })] });
+    const model = fromLayersModel(layers);
+    // Params that differ from the layers' own: what training would have produced.
+    const trained = tf.tidy(() => Object.fromEntries(Object.entries(model.params).map(([n, t]) => [n, tf.add(t, tf.scalar(0.25))])));
+    writeParams(layers, trained);
+    await layers.save(fileModelHandler(join(dir, 'model')));
+    const xs = tf.tensor2d([[0.1, -0.2, 0.3], [1, 2, 3]]);
+
+    const loaded = await tf.loadLayersModel(pathToFileURL(join(dir, 'model', 'model.json')).href);
+    const predicted = loaded.predict(xs) as tf.Tensor;
+    const expected = model.apply(trained, xs);
+
+    expect(bitsOf(predicted)).toEqual(bitsOf(expected));
+    tf.dispose([xs, predicted, expected]);
+    disposeTree(trained);
+    loaded.dispose();
+    layers.dispose();
+  });
+});
