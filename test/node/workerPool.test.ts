@@ -12,6 +12,7 @@ import { liveWorkers } from '../../lib/node/internal/liveWorkers.js';
 import { workerPool, type WorkerPoolOptions } from '../../lib/node/workerPool.js';
 import { adam } from '../../lib/optim/adam.js';
 import { train } from '../../lib/train/train.js';
+import { disposeTree } from '../../lib/internal/tensorMaps.js';
 import type { TrainStep } from '../../lib/train/types.js';
 import type { AccumulationSteps, NonFinitePolicy } from '../../lib/accumulate/accumulate.js';
 import { batchData, disposeStep, mlp, relativeError, splitBatch, valuesOf } from '../support/fixtures.js';
@@ -280,6 +281,52 @@ describe('workerPool: memory', () => {
     }
     expect(Math.min(...peaks[0]!)).toBeGreaterThan(0);
     expect(peaks[1]).toEqual(peaks[0]);
+    await allWorkersGone();
+  });
+});
+
+describe('workerPool: a resumed open window', () => {
+  it('a run stopped mid-window and resumed on a pool ends bit for bit where the sequential run never stopped', async () => {
+    // One micro-batch per batch of 2 examples, windows of 3; stop after micro-batch 4 (window 2 holds one).
+    const data = batchData(24, 5, 3, 31);
+    const batches = () => splitBatch(data, Array.from({ length: 12 }, () => 2));
+    const opts = (model: Model) => ({ model, loss: losses.meanSquaredError, optimizer: adam({ learningRate: 0.05 }), accumulationSteps: 3 });
+    const reference = mlp(5, 4, 3, 11);
+    const whole = await lastValueFrom(from(batches()).pipe(train(opts(reference))));
+    const expected = valuesOf(whole.params);
+    disposeStep(whole);
+    tf.dispose(Object.values(reference.params));
+
+    await expectNoLeaks(async () => {
+      const model = mlp(5, 4, 3, 11);
+      const stop = new Subject<void>();
+      const first = batches();
+      const events = await lastValueFrom(
+        from(first).pipe(
+          map((batch, i) => {
+            if (i === 4) stop.next(); // after four micro-batches: the fifth is not taken
+            return batch;
+          }),
+          train({ ...opts(model), stop }),
+          toArray(),
+        ),
+      );
+      tf.dispose(first.slice(4).flatMap((b) => (b.xs.isDisposed ? [] : [b.xs, b.ys])));
+      const stopped = events.at(-1) as unknown as { stopped: true; state: TrainStep<unknown>['state'] };
+      expect(stopped.stopped).toBe(true);
+      expect(stopped.state.window?.microBatches).toBe(1);
+      const gradients = pool({ workers: 2, model: pureModel() });
+      const again = batches();
+      tf.dispose(again.slice(0, 4).flatMap((b) => [b.xs, b.ys])); // the data position: four micro-batches in
+      const rest = await lastValueFrom(
+        from(again.slice(4)).pipe(train({ ...opts(model), initialState: stopped.state, gradients })),
+      );
+      expect(valuesOf(rest.params)).toEqual(expected);
+      expect(rest.state.microBatches).toBe(12);
+      disposeStep(rest);
+      disposeTree(stopped.state); // params, optimizer state and the open window's sums
+      tf.dispose(Object.values(model.params));
+    });
     await allWorkersGone();
   });
 });
