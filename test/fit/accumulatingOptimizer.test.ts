@@ -42,10 +42,12 @@ describe('accumulatingOptimizer inside model.fit', () => {
         const before = tf.memory().numTensors;
         const accumulated = await fitWeights(build, data, accumulatingOptimizer(inner(), { steps: 4 }), { batchSize: 32, epochs: 2 });
         const full = await fitWeights(build, data, inner(), { batchSize: 128, epochs: 2 });
-        const start = weightsOf(build()); // the shared starting point, to show that training moved the params
+        const startModel = build(); // the shared starting point, to show that training moved the params
+        const start = weightsOf(startModel);
+        startModel.dispose();
         expect(relativeError(accumulated, full)).toBeLessThan(1e-5);
         expect(relativeError(start, full)).toBeGreaterThan(1e-3);
-        tf.disposeVariables();
+        // Only this test's own tensors are counted: tf.disposeVariables() would also free other files' models.
         expect(tf.memory().numTensors).toBe(before);
       },
     );
