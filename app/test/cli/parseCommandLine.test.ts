@@ -37,7 +37,7 @@ describe('parseCommandLine: train', () => {
       clip: null,
       epochs: 3,
       backend: 'wasm',
-      workers: 'auto',
+      workers: 0,
       seed: 42,
       trainSize: 8000,
       testSize: 2000,
@@ -67,7 +67,7 @@ describe('parseCommandLine: train', () => {
       clip: 1.5,
       epochs: 2,
       backend: 'cpu',
-      workers: 'auto',
+      workers: 0,
       seed: 7,
       trainSize: 500,
       testSize: 100,
@@ -100,8 +100,8 @@ describe('parseCommandLine: train', () => {
     expect(E.isLeft(result) && result.left instanceof CliError && message.test(result.left.message)).toBe(true);
   });
 
-  it("takes --workers as a count or 'auto' (the default)", () => {
-    expect((config('train') as TrainConfig).workers).toBe('auto');
+  it("takes --workers as a count (default 0: no worker, they do not pay at the default micro-batch) or 'auto'", () => {
+    expect((config('train') as TrainConfig).workers).toBe(0);
     expect((config('train', '--workers', '2') as TrainConfig).workers).toBe(2);
     expect((config('train', '--workers', 'auto') as TrainConfig).workers).toBe('auto');
     expect((config('train', '--workers', '0') as TrainConfig).workers).toBe(0);
