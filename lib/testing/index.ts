@@ -13,6 +13,7 @@ export {
   type SplitDifference,
 } from './checkAccumulationSafety.js';
 export type { BatchCoupledLayer } from '../internal/batchCoupledLayers.js';
+export { unevenSizes } from './unevenSizes.js';
 
 // Arbitraries: plain values, and the tensors made from them.
 export { batchArbitrary, type BatchArbitraryOptions } from './batchArbitrary.js';

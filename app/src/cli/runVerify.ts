@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { fromLayersModel, losses, trainTestSplit } from 'gradstream';
-import { checkAccumulationSafety } from 'gradstream/testing';
+import { checkAccumulationSafety, unevenSizes } from 'gradstream/testing';
 import { loadMnist } from '../data/loadMnist.js';
 import { mnistCnn } from '../models/mnistCnn.js';
 import { mnistMlp } from '../models/mnistMlp.js';
 import { selectBackend } from './selectBackend.js';
 import type { VerifyConfig } from './types.js';
-import { unevenSizes, verifyAccumulation, type VerifyReport } from './verifyAccumulation.js';
+import { verifyAccumulation, type VerifyReport } from './verifyAccumulation.js';
 
 /** The edges {@link runVerify} touches, replaceable in tests. */
 export interface VerifyIo {

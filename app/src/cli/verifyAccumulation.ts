@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { from, lastValueFrom } from 'rxjs';
 import { gradientSample, sgd, train, type Batch, type Loss, type Model, type Params } from 'gradstream';
-import { mulberry32 } from '../internal/mulberry32.js';
 
 /** One parameter's row of a {@link VerifyReport}. */
 export interface VerifyRow {
@@ -22,27 +21,6 @@ export interface VerifyReport {
   readonly worst: number;
   /** The largest `meanOfMeans` difference over all parameters. */
   readonly worstMeanOfMeans: number;
-}
-
-/**
- * Cuts `total` examples into `parts` micro-batches of uneven sizes (each at least 1), drawn from `seed`:
- * a split that a plain mean of micro-batch means gets wrong.
- */
-export function unevenSizes(total: number, parts: number, seed: number): number[] {
-  if (parts <= 1 || total < 2) return [total];
-  const n = Math.min(parts, total);
-  const random = mulberry32(seed);
-  // One example each, then the rest shared by weights in [0.5, 1.5): sizes differ, none is empty.
-  const weights = Array.from({ length: n }, () => 0.5 + random());
-  const sum = weights.reduce((a, b) => a + b, 0);
-  const rest = total - n;
-  const sizes = weights.map((w) => 1 + Math.floor((w / sum) * rest));
-  sizes[0]! += total - sizes.reduce((a, b) => a + b, 0);
-  if (sizes.every((s) => s === sizes[0]) && sizes[1]! > 1) {
-    sizes[0]! += 1;
-    sizes[1]! -= 1;
-  }
-  return sizes;
 }
 
 const mapParams = (params: Params, f: (p: tf.Tensor, name: string) => tf.Tensor): Params =>

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { VerifyConfig } from '../../src/cli/types.js';
 import { runVerify } from '../../src/cli/runVerify.js';
-import { unevenSizes, type VerifyReport } from '../../src/cli/verifyAccumulation.js';
+import type { VerifyReport } from '../../src/cli/verifyAccumulation.js';
 
 const sink = () => {
   const chunks: string[] = [];
@@ -56,17 +56,5 @@ describe('gradstream verify', () => {
     const { code, report } = await verify({ model: 'cnn', microBatch: 4, accumulate: 3 });
     expect(code).toBe(0);
     expect(report.worst).toBeLessThanOrEqual(1e-5);
-  });
-});
-
-describe('unevenSizes', () => {
-  it('cuts a batch into the asked number of parts, of unequal sizes, each at least one example', () => {
-    for (const [total, parts, seed] of [[256, 8, 42], [10, 3, 1], [5, 5, 7], [2, 2, 0]] as const) {
-      const sizes = unevenSizes(total, parts, seed);
-      expect(sizes).toHaveLength(parts);
-      expect(sizes.reduce((a, b) => a + b, 0)).toBe(total);
-      expect(sizes.every((s) => s >= 1)).toBe(true);
-      if (total > parts) expect(new Set(sizes).size).toBeGreaterThan(1);
-    }
   });
 });
