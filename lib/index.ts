@@ -80,6 +80,7 @@ export type { CheckpointStorage, DataPosition, Fingerprint, Json, LoadedCheckpoi
 export { fingerprintOf, type FingerprintOptions } from './checkpoint/fingerprintOf.js';
 export { saveCheckpoint, type SaveCheckpointOptions } from './checkpoint/saveCheckpoint.js';
 export { loadCheckpoint, type LoadCheckpointOptions } from './checkpoint/loadCheckpoint.js';
+export type { AllowedChange } from './checkpoint/internal/compareFingerprints.js';
 export { memoryStorage } from './checkpoint/memoryStorage.js';
 export { checkpoints, type CheckpointsOptions } from './checkpoint/checkpoints.js';
 export type { MetricEvent, UpdateEvent, EvaluationEvent, Evaluation } from './monitor/types.js';

@@ -5,7 +5,7 @@ import type { TrainState } from '../train/types.js';
 export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json };
 
 /**
- * Where checkpoints are kept: a small interface, so that a file system ({@link fileStorage} in
+ * Where checkpoints are kept: a small interface, so that a file system (`fileStorage` in
  * `gradstream/node`), memory ({@link memoryStorage}) or a browser store can hold them.
  *
  * Names of checkpoints and files are plain names (letters, digits, `.`, `_`, `-`; never `.` or `..`):
