@@ -50,7 +50,7 @@ const cases = new Set(args.includes('--cases') && casesArg ? casesArg.split(',')
  */
 function timing(kind: 'overhead' | 'fit' | 'backends' | 'checkpoint', backend: Backend | 'all', model: ModelName): AlternateOptions {
   if (quick) return { warmup: 1, rounds: 2, perRound: 1 };
-  if (kind === 'checkpoint') return { warmup: 2, rounds: 10, perRound: 1 };
+  if (kind === 'checkpoint') return { warmup: 5, rounds: 10, perRound: 1 };
   if (model === 'cnn') return kind === 'fit' ? { warmup: 1, rounds: 8, perRound: 1 } : { warmup: 2, rounds: 12, perRound: 1 };
   if (kind === 'overhead') return backend === 'wasm' ? { warmup: 4, rounds: 20, perRound: 3 } : { warmup: 1, rounds: 14, perRound: 1 };
   if (kind === 'fit') return backend === 'wasm' ? { warmup: 2, rounds: 12, perRound: 2 } : { warmup: 1, rounds: 6, perRound: 1 };
@@ -284,8 +284,8 @@ async function main(): Promise<void> {
   if (checkpointResults.length > 0) {
     const kb = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
     printTable(
-      '9. Checkpoints: one saveCheckpoint (params + Adam state, fileStorage with fsync) vs one train() update (8 × 32 digits)',
-      ['backend', 'model', 'params', 'checkpoint', 'save ms', 'encode ms', 'update ms', 'save/update', 'encode/update'],
+      '9. Checkpoints: one saveCheckpoint (params + Adam state, fileStorage with fsync) vs one train() update (8 × 32 digits); main ms = its main-thread time; train+ckpt / train = 20 updates with checkpoints({ every: 1 }) over the same without, to the last update (saves made of 20)',
+      ['backend', 'model', 'params', 'checkpoint', 'save ms', 'encode ms', 'main ms', 'update ms', 'save/update', 'encode/update', 'main/update', 'train+ckpt / train'],
       checkpointResults.map((r) => [
         r.backend,
         r.model,
@@ -293,9 +293,12 @@ async function main(): Promise<void> {
         kb(r.checkpointBytes),
         show(r.saveMs, 1),
         show(r.encodeMs, 1),
+        r.mainMs.toFixed(1),
         show(r.updateMs, 1),
         show(r.ratio),
         show(r.encodeRatio),
+        (r.mainMs / r.updateMs.median).toFixed(2),
+        r.trainingCost && r.savesPerRun !== undefined ? `${show(r.trainingCost)} (${r.savesPerRun.toFixed(1)} saves)` : 'n/a',
       ]),
     );
   }

@@ -97,12 +97,13 @@ export async function encodeCheckpoint<S>(state: TrainState<S>, fingerprint: Fin
     fingerprint,
   };
   const stateBytes = jsonBytes(body);
+  const [stateHash, weightsHash] = await Promise.all([sha256(stateBytes), sha256(weights)]);
   const checksums = {
     format: FORMAT,
     formatVersion: FORMAT_VERSION,
     files: {
-      [STATE]: { bytes: stateBytes.byteLength, sha256: await sha256(stateBytes) },
-      [WEIGHTS]: { bytes: weights.byteLength, sha256: await sha256(weights) },
+      [STATE]: { bytes: stateBytes.byteLength, sha256: stateHash },
+      [WEIGHTS]: { bytes: weights.byteLength, sha256: weightsHash },
     },
   };
   return new Map([

@@ -15,7 +15,8 @@ export interface CheckpointStorage {
   /**
    * Writes one checkpoint's files under `name`, all or nothing: until the returned promise resolves, no
    * reader sees any of them (write into a temporary place, then commit by one atomic step). A checkpoint of
-   * the same name is replaced.
+   * the same name is replaced. The storage takes `files`' bytes: the caller must not use them afterwards (a
+   * storage may transfer their buffers to another thread).
    */
   write(name: string, files: ReadonlyMap<string, Uint8Array>): Promise<void>;
   /** The names of the committed checkpoints, in ascending order (oldest first, for gradstream's names). */

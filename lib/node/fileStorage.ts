@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../errors/CheckpointError.js';
 import { checkSafeName, isSafeName } from '../checkpoint/internal/format.js';
 import type { CheckpointStorage } from '../checkpoint/types.js';
+import { io, IoError } from './internal/ioThread.js';
 
 const TEMP = '.tmp-';
 const LATEST = 'latest';
@@ -15,9 +15,14 @@ const LATEST = 'latest';
  *
  * A checkpoint is written into a temporary directory (`.tmp-…`); each file is fsynced, then the directory;
  * then it is renamed into place and `dir` is fsynced. `latest` is written to a temporary file, fsynced and
- * renamed over the old one. So after a crash (kill -9, power loss on a file system that honours fsync and
+ * renamed over the old one, and `dir` is fsynced again. A removed checkpoint is first renamed out of sight
+ * (`.tmp-…`), then deleted. So after a crash (kill -9, power loss on a file system that honours fsync and
  * rename) `dir` holds whole checkpoints and at most some `.tmp-` leftovers, and `latest` names a whole
- * checkpoint. Opening the storage removes the leftovers of unfinished saves.
+ * checkpoint. Opening the storage removes the leftovers.
+ *
+ * The disk work runs on one helper thread per process, one message per step above (commit, move `latest`,
+ * remove): a save proceeds while the main thread trains, and costs that thread only the reading of tensors.
+ * `write` takes the bytes it is given: a buffer that a file's bytes span whole is transferred to that thread.
  *
  * Everything read is untrusted: names are plain names (no separator, no `..`, nothing absolute), and a file's
  * size is checked against what the caller expects before it is read.
@@ -43,32 +48,15 @@ export async function fileStorage(dir: string): Promise<CheckpointStorage> {
   const at = (name: string): string => join(root, checkSafeName(name, '', name));
   const temp = (name: string): string => join(root, `${TEMP}${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
 
+  const failed = (name: string, what: string) => (error: unknown): never => {
+    throw error instanceof CheckpointError ? error : new CheckpointError(name, '', `${what}: ${(error as Error).message}`, error);
+  };
+
   return {
     write: async (name, files) => {
-      const final = at(name);
       for (const file of files.keys()) checkSafeName(name, file, file);
-      const tmp = temp(name);
-      await mkdir(tmp);
-      try {
-        for (const [file, bytes] of files) await writeSynced(join(tmp, file), bytes);
-        await syncDir(tmp);
-        // A checkpoint of the same name (a run resumed and stopped again at the same place) is moved aside
-        // first: rename cannot replace a non-empty directory.
-        const old = temp(`${name}-old`);
-        const replaced = await rename(final, old).then(
-          () => true,
-          (e: NodeJS.ErrnoException) => {
-            if (e.code === 'ENOENT') return false;
-            throw e;
-          },
-        );
-        await rename(tmp, final);
-        await syncDir(root);
-        if (replaced) await rm(old, { recursive: true, force: true });
-      } catch (error) {
-        await rm(tmp, { recursive: true, force: true });
-        throw error instanceof CheckpointError ? error : new CheckpointError(name, '', `cannot be written: ${(error as Error).message}`, error);
-      }
+      const request = { op: 'commit', final: at(name), tmp: temp(name), aside: temp(`${name}-old`), root, files: [...files] } as const;
+      await io(request).catch(failed(name, 'cannot be written'));
     },
     list: async () => {
       const entries = await readdir(root, { withFileTypes: true });
@@ -92,15 +80,13 @@ export async function fileStorage(dir: string): Promise<CheckpointStorage> {
       return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
     remove: async (name) => {
-      await rm(at(name), { recursive: true, force: true });
+      await io({ op: 'remove', path: at(name), trash: temp(`${name}-removed`) }).catch(failed(name, 'cannot be removed'));
     },
     setLatest: async (name) => {
-      const s = await stat(at(name)).catch(() => undefined);
-      if (!s?.isDirectory()) throw new CheckpointError(name, '', 'cannot be latest: it is not committed');
       const tmp = join(root, `${TEMP}${LATEST}-${process.pid}-${randomBytes(4).toString('hex')}`);
-      await writeSynced(tmp, new TextEncoder().encode(`${name}\n`));
-      await rename(tmp, join(root, LATEST));
-      await syncDir(root);
+      await io({ op: 'pointer', tmp, target: at(name), path: join(root, LATEST), root, text: `${name}\n` }).catch((error: unknown) =>
+        failed(name, '')(error instanceof IoError && error.code === 'ENOTCOMMITTED' ? new CheckpointError(name, '', 'cannot be latest: it is not committed') : error),
+      );
     },
     latest: async () => {
       const path = join(root, LATEST);
@@ -111,28 +97,4 @@ export async function fileStorage(dir: string): Promise<CheckpointStorage> {
       return checkSafeName('', LATEST, name);
     },
   };
-}
-
-/** Writes `bytes` to a new file and fsyncs it before closing. */
-async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsyncs a directory, so that the entries created or renamed in it survive a crash. */
-async function syncDir(path: string): Promise<void> {
-  const handle = await open(path, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } catch (error) {
-    // Some file systems (and Windows) cannot fsync a directory: the rename is then as durable as they allow.
-    if (!['EINVAL', 'EPERM', 'EISDIR', 'ENOTSUP'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
-  } finally {
-    await handle.close();
-  }
 }

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { buildSync } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../../lib/checkpoint/fingerprintOf.js';
 import { loadCheckpoint } from '../../lib/checkpoint/loadCheckpoint.js';
@@ -99,6 +101,52 @@ describe('fileStorage', () => {
     expect(await readdir(join(dir, 'a'))).toEqual(['x.bin']);
     expect(Array.from(await storage.read('a', 'x.bin', 1))).toEqual([3]);
     expect((await readdir(dir)).filter((e) => e.startsWith('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('fileStorage: its disk thread', () => {
+  it('reports a failed step as a CheckpointError naming the checkpoint, and a latest for an uncommitted one', async () => {
+    const storage = await fileStorage(join(dir, 'ckpt'));
+    await expect(storage.setLatest('never-written')).rejects.toThrow(/checkpoint 'never-written'.*cannot be latest: it is not committed/);
+    await rm(join(dir, 'ckpt'), { recursive: true });
+    const failure = storage.write('a', new Map([['x.bin', new Uint8Array([1])]]));
+    await expect(failure).rejects.toThrow(CheckpointError);
+    await expect(failure).rejects.toThrow(/checkpoint 'a'.*cannot be written: ENOENT/);
+    // The thread survives a failed step.
+    await mkdir(join(dir, 'ckpt'));
+    await storage.write('b', new Map([['x.bin', new Uint8Array([2])]]));
+    expect(Array.from(await storage.read('b', 'x.bin', 1))).toEqual([2]);
+  });
+
+  it('takes a buffer that a file spans whole (transferred), and copies a view into a larger one', async () => {
+    const storage = await fileStorage(dir);
+    const whole = new Uint8Array([1, 2, 3]);
+    const shared = new Uint8Array(16).fill(7);
+    const view = shared.subarray(4, 8);
+    await storage.write('a', new Map([['whole.bin', whole], ['view.bin', view]]));
+    expect(whole.byteLength).toBe(0);
+    expect(Array.from(shared)).toEqual(new Array<number>(16).fill(7));
+    expect(Array.from(await storage.read('a', 'whole.bin', 3))).toEqual([1, 2, 3]);
+    expect(Array.from(await storage.read('a', 'view.bin', 4))).toEqual([7, 7, 7, 7]);
+  });
+
+  it('does not keep the process alive once its saves are done', async () => {
+    const entry = join(dir, 'entry.ts');
+    await writeFile(
+      entry,
+      `import { fileStorage } from ${JSON.stringify(fileURLToPath(new URL('../../lib/node/fileStorage.ts', import.meta.url)))};
+const storage = await fileStorage(process.argv[2]);
+await storage.write('a', new Map([['x.bin', new Uint8Array([1])]]));
+await storage.setLatest('a');
+console.log('saved', await storage.latest());`,
+    );
+    // Next to node_modules, so that the external tfjs resolves as it does for the library.
+    const bundle = fileURLToPath(new URL('../../node_modules/.cache/gradstream-test/storage-entry.mjs', import.meta.url));
+    buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', target: 'node20', external: ['@tensorflow/*'], outfile: bundle, logLevel: 'silent' });
+    const run = spawnSync(process.execPath, [bundle, join(dir, 'ckpt')], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.error).toBeUndefined();
+    expect(`${run.stdout.trim()}${run.stderr}`).toBe('saved a');
+    expect(run.status).toBe(0);
   });
 });
 
