@@ -13,10 +13,11 @@ import type { Params } from '../optim/types.js';
 import {
   EVENTS,
   PARAMS_WRITTEN,
+  claim,
+  decode,
   exitCodeSlot,
   exitedSlot,
   type BatchMessage,
-  type EncodedTensor,
   type ErrorMessage,
   type SampleMessage,
   type WorkerInit,
@@ -106,12 +107,19 @@ async function start(): Promise<(message: BatchMessage) => void> {
   const model: Model = { params: {}, apply };
   const loss = await lossOf(init.loss);
   const shared = new Float32Array(init.params);
+  let claims = new Int32Array(init.claims);
+  // On wasm, dataSync copies out of the heap: the copy is ours to transfer. Elsewhere (cpu) it may be the
+  // backend's own array, which must be copied first.
+  const freshReads = tf.getBackend() === 'wasm';
   let window = -1;
   let params: Params = {};
   let peakBytes = 0;
 
   return (message) => {
     try {
+      if (message.claims) claims = new Int32Array(message.claims);
+      // The main thread computed it already (it takes the last ones of a window when it is done first).
+      if (!claim(claims, message.index, message.window)) return;
       if (message.window !== window) {
         // The window's parameters, copied out of shared memory once per window (main wrote them before
         // sending this window's first micro-batch; the atomic read orders those writes before ours).
@@ -135,7 +143,8 @@ async function start(): Promise<(message: BatchMessage) => void> {
       peakBytes = Math.max(peakBytes, tf.memory().numBytes);
       const grads = init.specs.map((s) => {
         const values = (sample.grads[s.name] as tf.Tensor).dataSync();
-        return values instanceof Float32Array ? values.slice() : Float32Array.from(values);
+        if (!(values instanceof Float32Array)) return Float32Array.from(values);
+        return freshReads && values.byteLength === values.buffer.byteLength ? values : values.slice();
       });
       const lossSum = sample.loss.dataSync()[0] as number;
       tf.dispose([...Object.values(sample.grads), sample.loss]);
@@ -147,10 +156,6 @@ async function start(): Promise<(message: BatchMessage) => void> {
       post(errorMessage(message.index, error));
     }
   };
-}
-
-function decode(t: EncodedTensor): tf.Tensor {
-  return tf.tensor(t.values as number[], [...t.shape], t.dtype);
 }
 
 start().then(

@@ -21,7 +21,9 @@ import { workerExited, workerStarted } from './internal/liveWorkers.js';
 import {
   EVENTS,
   PARAMS_WRITTEN,
+  claim,
   controlLength,
+  decode,
   exitCodeSlot,
   exitedSlot,
   type BatchMessage,
@@ -52,6 +54,8 @@ export interface WorkerPoolOptions {
   /**
    * Whether the main thread computes a share of each window too (default `true`): it would otherwise
    * only wait while the workers compute. Its micro-batches fail with the sequential path's own errors.
+   * Done with its share, it also takes the micro-batches that no worker has begun (the last ones a worker
+   * would reach), so a slow or still-starting worker does not hold the window up.
    */
   readonly mainShare?: boolean;
   /**
@@ -86,7 +90,10 @@ interface WorkerPoolConfig {
  * workers (on the same backend: the workers use the main thread's backend and fast matmul setting).
  *
  * The parameters reach the workers once per window through shared memory; a micro-batch goes as one
- * message; gradients come back as transferred buffers. The main thread waits for a window's samples
+ * message, and a worker claims it (in shared memory) before computing it; gradients come back as
+ * transferred buffers. With `mainShare`, the main thread computes every micro-batch that no worker has
+ * claimed once its own share is done: the first windows of a run, while the workers start, and the tail of
+ * a window whose worker is slower. Who computes a micro-batch changes nothing in its sample. The main thread waits for a window's samples
  * (in timed waits, checking that no worker died) and applies the optimizer as without a pool. The workers
  * start when the stream is subscribed and are terminated when it completes, fails or is unsubscribed.
  *
@@ -214,6 +221,12 @@ interface Lane {
   readonly waiting: number[];
 }
 
+/** A micro-batch sent to a worker, kept until answered: the main thread may claim and compute it itself. */
+interface Sent {
+  readonly lane: Lane;
+  readonly message: BatchMessage;
+}
+
 /** How long one wait lasts before the main thread checks again that every worker is alive. */
 const WAIT_SLICE_MS = 200;
 
@@ -226,6 +239,10 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   const params = new Float32Array(sharedParams);
   const controlBuffer = new SharedArrayBuffer(4 * controlLength(config.workers));
   const control = new Int32Array(controlBuffer);
+  let claimsBuffer = new SharedArrayBuffer(4 * 64);
+  let claims = new Int32Array(claimsBuffer);
+  /** Workers that have not seen the current claims array yet. */
+  const stale = new Set<Lane>();
   const backend = tf.getBackend();
   const fastWasmMatMul = backend === 'wasm' && fastWasmMatMulEnabled();
   const fastWasmKernels = backend === 'wasm' && fastWasmKernelsInForce();
@@ -263,6 +280,7 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         fastWasmMatMul,
         fastWasmKernels,
         port: port2,
+        claims: claimsBuffer,
       };
       const worker = new Worker(config.workerUrl, { workerData: init, transferList: [port2] });
       workerStarted();
@@ -281,6 +299,8 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   let windowParams: Params | undefined;
   let submitted = 0;
   let broken = false;
+  /** The open window's micro-batches sent to workers and not yet answered, by index. */
+  const sent = new Map<number, Sent>();
 
   const writeParams = (p: Params): void => {
     for (const s of specs) {
@@ -311,9 +331,27 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         submitted += 1;
         return;
       }
-      const message: BatchMessage = { type: 'batch', window, index: submitted, xs: encode(batch.xs), ys: encode(batch.ys) };
+      if (submitted >= claims.length) {
+        // Grown by doubling; each worker gets the new array with its next micro-batch.
+        const grown = new SharedArrayBuffer(claimsBuffer.byteLength * 2);
+        new Int32Array(grown).set(claims);
+        claimsBuffer = grown;
+        claims = new Int32Array(grown);
+        for (const l of lanes) stale.add(l);
+      }
+      // Unclaimed in this window: whoever claims it first (the worker, or the main thread later) computes it.
+      Atomics.store(claims, submitted, window);
+      const message: BatchMessage = {
+        type: 'batch',
+        window,
+        index: submitted,
+        xs: encode(batch.xs),
+        ys: encode(batch.ys),
+        ...(stale.delete(lane) ? { claims: claimsBuffer } : {}),
+      };
       lane.port.postMessage(message);
       lane.waiting.push(submitted);
+      sent.set(submitted, { lane, message });
       submitted += 1;
     } finally {
       if (!held) disposeBatch(batch);
@@ -324,13 +362,13 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
     const results: Array<GradientSample | undefined> = new Array<GradientSample | undefined>(submitted).fill(undefined);
     const fail = (error: Error): never => {
       broken = true;
+      sent.clear();
       for (const r of results) if (r) tf.dispose([...Object.values(r.grads), r.loss]);
       throw error;
     };
     let remaining = submitted;
-    // The main thread's share first, while the workers compute theirs: the sequential path's own code.
-    while (mainLane && mainLane.held.length > 0) {
-      const { index, batch } = mainLane.held.shift() as MainLane['held'][number];
+    // The sequential path's own code, for the main thread's share.
+    const compute = (index: number, batch: Batch): void => {
       try {
         results[index] = gradientSample(model, loss, windowParams as Params, batch);
       } catch (error) {
@@ -340,12 +378,35 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         disposeBatch(batch);
       }
       remaining -= 1;
+    };
+    // The main thread's share first, while the workers compute theirs.
+    while (mainLane && mainLane.held.length > 0) {
+      const { index, batch } = mainLane.held.shift() as MainLane['held'][number];
+      compute(index, batch);
     }
-    while (remaining > 0) {
-      const seen = Atomics.load(control, EVENTS);
+    /**
+     * Done first, the main thread takes the last unanswered micro-batch of a worker, if that worker has not
+     * claimed it yet (a worker claims its micro-batches in order, so the last is the one it would reach
+     * last). Who computes a micro-batch changes nothing in its sample: the same code on the same backend.
+     */
+    const takeOne = (): boolean => {
+      if (!mainLane) return false;
+      for (const lane of lanes) {
+        const index = lane.waiting[lane.waiting.length - 1];
+        if (index === undefined || !claim(claims, index, window)) continue;
+        lane.waiting.pop();
+        const { message } = sent.get(index) as Sent;
+        sent.delete(index);
+        compute(index, { xs: decode(message.xs), ys: decode(message.ys) });
+        return true;
+      }
+      return false;
+    };
+    /** Reads every worker's messages, also of one with nothing pending (a failed start is an error even when the main thread computed the whole window). */
+    const readMessages = (): boolean => {
       let progressed = false;
       for (const [w, lane] of lanes.entries()) {
-        while (lane.waiting.length > 0) {
+        for (;;) {
           const received = receiveMessageOnPort(lane.port);
           if (received === undefined) break;
           progressed = true;
@@ -355,31 +416,39 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
             fail(new WorkerError(FN, w, what, message, message.index));
           } else {
             lane.waiting.shift();
+            sent.delete(message.index);
             peaks[w] = Math.max(peaks[w] ?? 0, message.peakBytes);
             results[message.index] = toSample(message, specs);
             remaining -= 1;
           }
         }
       }
-      if (remaining === 0 || progressed) continue;
+      return progressed;
+    };
+    /** A dead worker fails the run, also when the main thread could compute its share: a pool that silently shrinks would only look slow. */
+    const checkAlive = (): void => {
       for (const [w, lane] of lanes.entries()) {
-        if (lane.waiting.length > 0 && Atomics.load(control, exitedSlot(w)) === 1) {
-          // Messages it sent before dying were read above: it died without answering.
-          const code = Atomics.load(control, exitCodeSlot(config.workers, w));
-          fail(
-            new WorkerError(FN, w, `micro-batch ${lane.waiting[0]} of window ${window}`, {
-              name: 'exit',
-              message: `the worker exited with code ${code} before answering`,
-              stack: '',
-              exitCode: code,
-            }, lane.waiting[0]),
-          );
-        }
+        if (Atomics.load(control, exitedSlot(w)) !== 1) continue;
+        // Messages it sent before dying were read before this check: it died without answering.
+        const code = Atomics.load(control, exitCodeSlot(config.workers, w));
+        const what = lane.waiting[0] === undefined ? `window ${window}` : `micro-batch ${lane.waiting[0]} of window ${window}`;
+        fail(
+          new WorkerError(FN, w, what, { name: 'exit', message: `the worker exited with code ${code} before answering`, stack: '', exitCode: code }, lane.waiting[0]),
+        );
       }
+    };
+    while (remaining > 0) {
+      const seen = Atomics.load(control, EVENTS);
+      if (readMessages() || takeOne()) continue;
+      checkAlive();
       // Timed: while this thread waits, no event can reach it, so it wakes now and then to look again.
       Atomics.wait(control, EVENTS, seen, WAIT_SLICE_MS);
     }
+    // The window is complete; what the workers said meanwhile (a failed start, an exit) still counts.
+    readMessages();
+    checkAlive();
     submitted = 0;
+    sent.clear();
     return results as GradientSample[];
   };
 

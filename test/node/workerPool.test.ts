@@ -86,6 +86,48 @@ describe('workerPool: exact', () => {
     240_000,
   );
 
+  it('the main thread computes what no worker has claimed: with a worker stuck at start, the whole run, bit for bit', async () => {
+    const sizes = [2, 3, 1, 2, 2];
+    const sequential = await runOnce(sizes, 2, undefined);
+    const model = mlp(5, 4, 3, 11);
+    const gradients = pool({ workers: 1, model: { url: new URL('./fixtures/stuck.mjs', import.meta.url), export: 'apply' } });
+    const params = await expectNoLeaks(async () => {
+      const steps = await lastValueFrom(
+        from(splitBatch(batchData(10, 5, 3, 21), sizes)).pipe(
+          train({ model, loss: losses.meanSquaredError, optimizer: adam({ learningRate: 0.05 }), accumulationSteps: 2, gradients }),
+          toArray(),
+        ),
+      );
+      const last = steps[steps.length - 1];
+      const values = valuesOf(last?.params ?? {});
+      disposeStep(last);
+      return values;
+    });
+    expect(params).toEqual(sequential.params);
+    expect(gradients.peakBytes()).toEqual([0]);
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
+  });
+
+  it('without a main-thread share, every worker computes its micro-batches, bit for bit', async () => {
+    const sizes = [2, 3, 1, 2, 2, 1];
+    const sequential = await runOnce(sizes, 3, undefined);
+    const model = mlp(5, 4, 3, 11);
+    const gradients = pool({ workers: 3, mainShare: false, model: pureModel() });
+    const steps = await lastValueFrom(
+      from(splitBatch(batchData(11, 5, 3, 21), sizes)).pipe(
+        train({ model, loss: losses.meanSquaredError, optimizer: adam({ learningRate: 0.05 }), accumulationSteps: 3, gradients }),
+        toArray(),
+      ),
+    );
+    const last = steps[steps.length - 1];
+    expect(valuesOf(last?.params ?? {})).toEqual(sequential.params);
+    expect(gradients.peakBytes().every((bytes) => bytes > 0)).toBe(true);
+    disposeStep(last);
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
+  });
+
   it('runs are bit-identical across 1, 2 and 3 workers, with windows smaller than k and a schedule', async () => {
     const sizes = [3, 1, 2, 4, 2, 1, 3];
     const schedule = (step: number) => (step % 2 === 0 ? 1 : 4);
@@ -170,31 +212,32 @@ describe('workerPool: failure is clean', () => {
   };
 
   it("an error thrown in a worker's model fails the stream with a WorkerError carrying its message and stack", async () => {
-    const error = await failing({ workers: 2, model: pureModel('throwingApply') });
+    const error = await failing({ workers: 2, mainShare: false, model: pureModel('throwingApply') });
     expect(error).toBeInstanceOf(WorkerError);
     const e = error as WorkerError;
     expect(e.workerName).toBe('RangeError');
     expect(e.workerMessage).toBe('boom in the model');
     expect(e.workerStack).toContain('models.mjs');
-    // Micro-batch 0 went to the main thread (its share), 1 to the first worker.
-    expect(e.input).toBe(1);
+    // Without a main-thread share, micro-batch i of a window goes to worker i: whichever failed first is named.
+    expect([0, 1]).toContain(e.input);
+    expect(e.worker).toBe(e.input);
   });
 
   it("an error thrown in a worker's loss fails the stream with a WorkerError", async () => {
-    const error = await failing({ workers: 2, model: pureModel(), loss: { url: fixtures, export: 'throwingLoss' } });
+    const error = await failing({ workers: 2, mainShare: false, model: pureModel(), loss: { url: fixtures, export: 'throwingLoss' } });
     expect(error).toBeInstanceOf(WorkerError);
     expect((error as WorkerError).workerMessage).toBe('boom in the loss');
     expect((error as WorkerError).workerStack).toContain('throwingLoss');
   });
 
   it('a worker that exits fails the stream instead of hanging', async () => {
-    const error = await failing({ workers: 2, model: pureModel('exitingApply') });
+    const error = await failing({ workers: 2, mainShare: false, model: pureModel('exitingApply') });
     expect(error).toBeInstanceOf(WorkerError);
     expect((error as WorkerError).exitCode).toBe(3);
   });
 
   it('a module that does not export the model fails the stream with a WorkerError at start', async () => {
-    const error = await failing({ workers: 1, model: pureModel('nothingHere') });
+    const error = await failing({ workers: 1, mainShare: false, model: pureModel('nothingHere') });
     expect(error).toBeInstanceOf(WorkerError);
     expect((error as WorkerError).workerMessage).toContain("no export 'nothingHere'");
   });

@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
 
 /** A parameter's place in the shared parameter buffer (float32 elements). */
 export interface ParamSpec {
@@ -30,6 +31,8 @@ export interface WorkerInit {
   /** useFastWasmKernels() is in force on the main thread. */
   readonly fastWasmKernels: boolean;
   readonly port: MessagePort;
+  /** The claims array (see {@link BatchMessage}). */
+  readonly claims: SharedArrayBuffer;
 }
 
 export interface EncodedTensor {
@@ -38,11 +41,17 @@ export interface EncodedTensor {
   readonly dtype: 'float32' | 'int32' | 'bool';
 }
 
-/** Main to worker: one micro-batch of window `window`, its `index`-th. */
+/**
+ * Main to worker: one micro-batch of window `window`, its `index`-th. Before computing it, the worker claims
+ * it in the shared claims array (`claims[index]` goes from `window` to `-window`); the main thread may have
+ * claimed it first, and computed it itself, and then the worker skips it.
+ */
 export interface BatchMessage {
   readonly type: 'batch';
   readonly window: number;
   readonly index: number;
+  /** A new claims array (Int32, one slot per index of a window), sent when the main thread grows it. */
+  readonly claims?: SharedArrayBuffer;
   readonly xs: EncodedTensor;
   readonly ys: EncodedTensor;
 }
@@ -75,3 +84,10 @@ export const PARAMS_WRITTEN = 1;
 export const exitedSlot = (worker: number): number => 2 + worker;
 export const exitCodeSlot = (workers: number, worker: number): number => 2 + workers + worker;
 export const controlLength = (workers: number): number => 2 + 2 * workers;
+
+/** Claims a micro-batch of window `window` (>= 1) for the caller: true when nobody had. */
+export const claim = (claims: Int32Array, index: number, window: number): boolean =>
+  Atomics.compareExchange(claims, index, window, -window) === window;
+
+/** A micro-batch's tensor, made again from its message. */
+export const decode = (t: EncodedTensor): tf.Tensor => tf.tensor(t.values as number[], [...t.shape], t.dtype);
