@@ -10,9 +10,14 @@ import { fromLayersModel } from '../models/fromLayersModel.js';
 import * as losses from '../models/losses/index.js';
 import type { Loss, Model } from '../models/types.js';
 import type { Params } from '../optim/types.js';
+import { tensorFromBorrowed, valuesView } from '../internal/valuesView.js';
 import {
   EVENTS,
+  GRADIENT_SLOTS,
   PARAMS_WRITTEN,
+  SLOT_FREE,
+  SLOT_FULL,
+  SLOTS_FREED,
   claim,
   decode,
   exitCodeSlot,
@@ -108,9 +113,17 @@ async function start(): Promise<(message: BatchMessage) => void> {
   const loss = await lossOf(init.loss);
   const shared = new Float32Array(init.params);
   let claims = new Int32Array(init.claims);
-  // On wasm, dataSync copies out of the heap: the copy is ours to transfer. Elsewhere (cpu) it may be the
-  // backend's own array, which must be copied first.
-  const freshReads = tf.getBackend() === 'wasm';
+  const total = init.specs.reduce((n, s) => n + s.size, 0);
+  const slots = new Float32Array(init.grads);
+  const slotStates = new Int32Array(init.slotStates);
+  /** A free gradient slot, waiting (in timed slices) while the main thread has yet to empty one. */
+  const freeSlot = (): number => {
+    for (;;) {
+      const freed = Atomics.load(slotStates, SLOTS_FREED);
+      for (let slot = 0; slot < GRADIENT_SLOTS; slot++) if (Atomics.load(slotStates, slot) === SLOT_FREE) return slot;
+      Atomics.wait(slotStates, SLOTS_FREED, freed, 100);
+    }
+  };
   let window = -1;
   let params: Params = {};
   let peakBytes = 0;
@@ -128,7 +141,7 @@ async function start(): Promise<(message: BatchMessage) => void> {
         params = {};
         window = message.window;
         const next: Record<string, tf.Tensor> = {};
-        for (const s of init.specs) next[s.name] = tf.tensor(shared.slice(s.offset, s.offset + s.size), [...s.shape], 'float32');
+        for (const s of init.specs) next[s.name] = tensorFromBorrowed(shared.subarray(s.offset, s.offset + s.size), s.shape);
         params = next;
       }
       const xs = decode(message.xs);
@@ -141,17 +154,14 @@ async function start(): Promise<(message: BatchMessage) => void> {
         ys.dispose();
       }
       peakBytes = Math.max(peakBytes, tf.memory().numBytes);
-      const grads = init.specs.map((s) => {
-        const values = (sample.grads[s.name] as tf.Tensor).dataSync();
-        if (!(values instanceof Float32Array)) return Float32Array.from(values);
-        return freshReads && values.byteLength === values.buffer.byteLength ? values : values.slice();
-      });
+      // Straight from the backend's memory into a shared slot: no buffer is allocated per micro-batch.
+      const slot = freeSlot();
+      const region = slots.subarray(slot * total, (slot + 1) * total);
+      for (const s of init.specs) region.set(valuesView(sample.grads[s.name] as tf.Tensor), s.offset);
       const lossSum = sample.loss.dataSync()[0] as number;
       tf.dispose([...Object.values(sample.grads), sample.loss]);
-      post(
-        { type: 'sample', index: message.index, grads, loss: lossSum, count: sample.count, examples: sample.examples, peakBytes },
-        grads.map((g) => g.buffer as ArrayBuffer),
-      );
+      Atomics.store(slotStates, slot, SLOT_FULL);
+      post({ type: 'sample', index: message.index, slot, loss: lossSum, count: sample.count, examples: sample.examples, peakBytes });
     } catch (error) {
       post(errorMessage(message.index, error));
     }

@@ -18,12 +18,15 @@ import type { Loss, Model } from '../models/types.js';
 import type { Params } from '../optim/types.js';
 import type { GradientPool, GradientPoolRun } from '../parallel/types.js';
 import { workerExited, workerStarted } from './internal/liveWorkers.js';
+import { tensorFromBorrowed, valuesView } from '../internal/valuesView.js';
 import {
   EVENTS,
+  GRADIENT_SLOTS,
   PARAMS_WRITTEN,
+  SLOT_FREE,
+  SLOTS_FREED,
   claim,
   controlLength,
-  decode,
   exitCodeSlot,
   exitedSlot,
   type BatchMessage,
@@ -90,8 +93,10 @@ interface WorkerPoolConfig {
  * workers (on the same backend: the workers use the main thread's backend and fast matmul setting).
  *
  * The parameters reach the workers once per window through shared memory; a micro-batch goes as one
- * message, and a worker claims it (in shared memory) before computing it; gradients come back as
- * transferred buffers. With `mainShare`, the main thread computes every micro-batch that no worker has
+ * message, and a worker claims it (in shared memory) before computing it; its gradients come back through
+ * a few shared slots per worker, copied straight from the worker's backend memory and out into the main
+ * thread's (no buffer is allocated per micro-batch: on virtual machines a fresh megabyte costs ~0.7 ms in
+ * page faults). With `mainShare`, the main thread computes every micro-batch that no worker has
  * claimed once its own share is done: the first windows of a run, while the workers start, and the tail of
  * a window whose worker is slower. Who computes a micro-batch changes nothing in its sample. The main thread waits for a window's samples
  * (in timed waits, checking that no worker died) and applies the optimizer as without a pool. The workers
@@ -217,6 +222,9 @@ interface Lane {
   readonly main?: false;
   readonly worker: Worker;
   readonly port: MessagePort;
+  /** Its gradient slots, and their states (see WorkerInit). */
+  readonly slots: Float32Array;
+  readonly slotStates: Int32Array;
   /** Indices (in the open window) sent to this worker and not yet answered, oldest first. */
   readonly waiting: number[];
 }
@@ -224,7 +232,7 @@ interface Lane {
 /** A micro-batch sent to a worker, kept until answered: the main thread may claim and compute it itself. */
 interface Sent {
   readonly lane: Lane;
-  readonly message: BatchMessage;
+  readonly batch: Batch;
 }
 
 /** How long one wait lasts before the main thread checks again that every worker is alive. */
@@ -254,11 +262,20 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   const dropHeld = (): void => {
     for (const { batch } of mainLane?.held.splice(0) ?? []) disposeBatch(batch);
   };
+  /** The open window's micro-batches sent to workers and not yet answered, by index. */
+  const sent = new Map<number, Sent>();
+  const dropSent = (): void => {
+    for (const { batch } of sent.values()) disposeBatch(batch);
+    sent.clear();
+  };
+  // On wasm a read copies out of the heap: the copy can be transferred to the worker instead of cloned.
+  const freshReads = backend === 'wasm';
   let closed = false;
   const close = (): void => {
     if (closed) return;
     closed = true;
     dropHeld();
+    dropSent();
     for (const lane of lanes) {
       lane.port.close();
       void lane.worker.terminate().catch(() => undefined);
@@ -268,6 +285,8 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   try {
     for (let index = 0; index < config.workers; index++) {
       const { port1, port2 } = new MessageChannel();
+      const grads = new SharedArrayBuffer(Math.max(4, GRADIENT_SLOTS * total * 4));
+      const slotStates = new SharedArrayBuffer(4 * (GRADIENT_SLOTS + 1));
       const init: WorkerInit = {
         index,
         workers: config.workers,
@@ -281,6 +300,8 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         fastWasmKernels,
         port: port2,
         claims: claimsBuffer,
+        grads,
+        slotStates,
       };
       const worker = new Worker(config.workerUrl, { workerData: init, transferList: [port2] });
       workerStarted();
@@ -288,7 +309,7 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
       // A worker's uncaught error also reaches us through its port; without a listener, this event
       // would crash the main thread.
       worker.on('error', () => undefined);
-      lanes.push({ worker, port: port1, waiting: [] });
+      lanes.push({ worker, port: port1, waiting: [], slots: new Float32Array(grads), slotStates: new Int32Array(slotStates) });
     }
   } catch (error) {
     close();
@@ -299,14 +320,12 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   let windowParams: Params | undefined;
   let submitted = 0;
   let broken = false;
-  /** The open window's micro-batches sent to workers and not yet answered, by index. */
-  const sent = new Map<number, Sent>();
 
   const writeParams = (p: Params): void => {
     for (const s of specs) {
       const t = p[s.name];
       if (!t || t.size !== s.size) throw new ConfigError(FN, `params['${s.name}']`, t?.shape, `a tensor of shape [${s.shape.join(', ')}]`);
-      params.set(t.dataSync() as Float32Array, s.offset);
+      params.set(valuesView(t), s.offset);
     }
     // A sequentially consistent write after the plain ones: a worker's atomic read of it orders them.
     Atomics.add(control, PARAMS_WRITTEN, 1);
@@ -341,17 +360,14 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
       }
       // Unclaimed in this window: whoever claims it first (the worker, or the main thread later) computes it.
       Atomics.store(claims, submitted, window);
-      const message: BatchMessage = {
-        type: 'batch',
-        window,
-        index: submitted,
-        xs: encode(batch.xs),
-        ys: encode(batch.ys),
-        ...(stale.delete(lane) ? { claims: claimsBuffer } : {}),
-      };
-      lane.port.postMessage(message);
+      const xs = encode(batch.xs);
+      const ys = encode(batch.ys);
+      const message: BatchMessage = { type: 'batch', window, index: submitted, xs, ys, ...(stale.delete(lane) ? { claims: claimsBuffer } : {}) };
+      lane.port.postMessage(message, freshReads ? transferable([xs.values, ys.values]) : []);
       lane.waiting.push(submitted);
-      sent.set(submitted, { lane, message });
+      // Kept (not freed) until the worker answers: the main thread may compute it itself.
+      sent.set(submitted, { lane, batch });
+      held = true;
       submitted += 1;
     } finally {
       if (!held) disposeBatch(batch);
@@ -362,7 +378,8 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
     const results: Array<GradientSample | undefined> = new Array<GradientSample | undefined>(submitted).fill(undefined);
     const fail = (error: Error): never => {
       broken = true;
-      sent.clear();
+      dropHeld();
+      dropSent();
       for (const r of results) if (r) tf.dispose([...Object.values(r.grads), r.loss]);
       throw error;
     };
@@ -372,18 +389,12 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
       try {
         results[index] = gradientSample(model, loss, windowParams as Params, batch);
       } catch (error) {
-        dropHeld();
         fail(error as Error);
       } finally {
         disposeBatch(batch);
       }
       remaining -= 1;
     };
-    // The main thread's share first, while the workers compute theirs.
-    while (mainLane && mainLane.held.length > 0) {
-      const { index, batch } = mainLane.held.shift() as MainLane['held'][number];
-      compute(index, batch);
-    }
     /**
      * Done first, the main thread takes the last unanswered micro-batch of a worker, if that worker has not
      * claimed it yet (a worker claims its micro-batches in order, so the last is the one it would reach
@@ -395,9 +406,9 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         const index = lane.waiting[lane.waiting.length - 1];
         if (index === undefined || !claim(claims, index, window)) continue;
         lane.waiting.pop();
-        const { message } = sent.get(index) as Sent;
+        const { batch } = sent.get(index) as Sent;
         sent.delete(index);
-        compute(index, { xs: decode(message.xs), ys: decode(message.ys) });
+        compute(index, batch);
         return true;
       }
       return false;
@@ -416,9 +427,11 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
             fail(new WorkerError(FN, w, what, message, message.index));
           } else {
             lane.waiting.shift();
+            const answered = sent.get(message.index);
             sent.delete(message.index);
+            if (answered) disposeBatch(answered.batch);
             peaks[w] = Math.max(peaks[w] ?? 0, message.peakBytes);
-            results[message.index] = toSample(message, specs);
+            results[message.index] = toSample(message, lane, specs, total);
             remaining -= 1;
           }
         }
@@ -437,6 +450,13 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         );
       }
     };
+    // The main thread's share first, while the workers compute theirs; between its micro-batches it empties
+    // the workers' gradient slots, so that they never wait for one.
+    while (mainLane && mainLane.held.length > 0) {
+      const { index, batch } = mainLane.held.shift() as MainLane['held'][number];
+      compute(index, batch);
+      readMessages();
+    }
     while (remaining > 0) {
       const seen = Atomics.load(control, EVENTS);
       if (readMessages() || takeOne()) continue;
@@ -448,11 +468,16 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
     readMessages();
     checkAlive();
     submitted = 0;
-    sent.clear();
+    dropSent();
     return results as GradientSample[];
   };
 
   return { submit, collect, close };
+}
+
+/** The buffers of `arrays` that each spans whole (a fresh read), to transfer rather than clone. */
+function transferable(arrays: ReadonlyArray<ArrayLike<number>>): ArrayBuffer[] {
+  return arrays.flatMap((a) => (ArrayBuffer.isView(a) && a.buffer instanceof ArrayBuffer && a.byteLength === a.buffer.byteLength ? [a.buffer] : []));
 }
 
 function encode(t: tf.Tensor): EncodedTensor {
@@ -461,10 +486,13 @@ function encode(t: tf.Tensor): EncodedTensor {
   return { values: t.dataSync() as ArrayLike<number>, shape: [...t.shape], dtype: t.dtype };
 }
 
-function toSample(message: Extract<WorkerMessage, { type: 'sample' }>, specs: ReadonlyArray<ParamSpec>): GradientSample {
+function toSample(message: Extract<WorkerMessage, { type: 'sample' }>, lane: Lane, specs: ReadonlyArray<ParamSpec>, total: number): GradientSample {
+  const region = lane.slots.subarray(message.slot * total, (message.slot + 1) * total);
   const grads: Record<string, tf.Tensor> = {};
-  specs.forEach((s, i) => {
-    grads[s.name] = tf.tensor(message.grads[i] as Float32Array, [...s.shape], 'float32');
-  });
+  for (const s of specs) grads[s.name] = tensorFromBorrowed(region.subarray(s.offset, s.offset + s.size), s.shape);
+  // Copied out: the worker may fill the slot again.
+  Atomics.store(lane.slotStates, message.slot, SLOT_FREE);
+  Atomics.add(lane.slotStates, SLOTS_FREED, 1);
+  Atomics.notify(lane.slotStates, SLOTS_FREED);
   return { grads, loss: tf.scalar(message.loss, 'float32'), count: message.count, examples: message.examples };
 }

@@ -18,6 +18,7 @@ import type { AccumulationSteps, NonFinitePolicy } from '../../lib/accumulate/ac
 import { batchData, disposeStep, mlp, relativeError, splitBatch, valuesOf } from '../support/fixtures.js';
 import { expectNoLeaks } from '../support/leaks.js';
 import { workerScript } from '../support/workerScript.js';
+import { GRADIENT_SLOTS } from '../../lib/node/internal/protocol.js';
 
 const fixtures = new URL('./fixtures/models.mjs', import.meta.url);
 const pool = (options: WorkerPoolOptions) => workerPool({ workerUrl: workerScript(), ...options });
@@ -126,6 +127,15 @@ describe('workerPool: exact', () => {
     disposeStep(last);
     tf.dispose(Object.values(model.params));
     await allWorkersGone();
+  });
+
+  it('a worker with more micro-batches than gradient slots waits for the main thread to empty one, bit for bit', async () => {
+    // 9 micro-batches in one window, all on one worker: its GRADIENT_SLOTS slots fill up more than twice.
+    const sizes = [1, 2, 1, 3, 1, 2, 1, 1, 2];
+    expect(sizes.length).toBeGreaterThan(2 * GRADIENT_SLOTS);
+    const sequential = await runOnce(sizes, 9, undefined);
+    const pooled = await expectNoLeaks(() => runOnce(sizes, 9, 1, { mainShare: false }));
+    expect(pooled).toEqual(sequential);
   });
 
   it('runs are bit-identical across 1, 2 and 3 workers, with windows smaller than k and a schedule', async () => {

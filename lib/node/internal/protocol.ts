@@ -33,7 +33,20 @@ export interface WorkerInit {
   readonly port: MessagePort;
   /** The claims array (see {@link BatchMessage}). */
   readonly claims: SharedArrayBuffer;
+  /**
+   * This worker's gradient slots: {@link GRADIENT_SLOTS} regions of every parameter's gradient (float32, laid
+   * out as `params`), and their states (Int32, one per slot: {@link SLOT_FREE} or {@link SLOT_FULL}; then
+   * at {@link SLOTS_FREED} a counter the main thread bumps, and notifies, each time it frees one).
+   */
+  readonly grads: SharedArrayBuffer;
+  readonly slotStates: SharedArrayBuffer;
 }
+
+/** Gradient slots per worker: the main thread empties each as soon as it reads the message naming it. */
+export const GRADIENT_SLOTS = 3;
+export const SLOT_FREE = 0;
+export const SLOT_FULL = 1;
+export const SLOTS_FREED = GRADIENT_SLOTS;
 
 export interface EncodedTensor {
   readonly values: ArrayLike<number>;
@@ -56,11 +69,11 @@ export interface BatchMessage {
   readonly ys: EncodedTensor;
 }
 
-/** Worker to main: a micro-batch's sample (gradients in the order of the specs). */
+/** Worker to main: a micro-batch's sample, its gradients in one of the worker's slots (laid out as the params). */
 export interface SampleMessage {
   readonly type: 'sample';
   readonly index: number;
-  readonly grads: ReadonlyArray<Float32Array>;
+  readonly slot: number;
   readonly loss: number;
   readonly count: number;
   readonly examples: number;
