@@ -5,7 +5,7 @@ import type { WindowState } from '../../lib/accumulate/types.js';
 import { fingerprintOf } from '../../lib/checkpoint/fingerprintOf.js';
 import { loadCheckpoint } from '../../lib/checkpoint/loadCheckpoint.js';
 import { memoryStorage } from '../../lib/checkpoint/memoryStorage.js';
-import { saveCheckpoint } from '../../lib/checkpoint/saveCheckpoint.js';
+import { encodeCheckpoint, saveCheckpoint } from '../../lib/checkpoint/saveCheckpoint.js';
 import { disposeTree, mapParams } from '../../lib/internal/tensorMaps.js';
 import { adagrad } from '../../lib/optim/adagrad.js';
 import { adam } from '../../lib/optim/adam.js';
@@ -137,6 +137,20 @@ describe('checkpoint round trip', () => {
     expect(Array.from(decoded['dense/kernel']!.dataSync())).toEqual([1, 2, 3, 4]);
     expect(Array.from(decoded['dense/bias']!.dataSync())).toEqual([0.5, -0.5]);
     disposeTree([decoded, params, optimizerState]);
+  });
+
+  it("writes weights.bin and its manifest byte for byte as tf.io.encodeWeights does, for float32, int32 and bool", async () => {
+    const params = { 'dense/kernel': tf.tensor2d([[1.5, -2], [3, 4e-20]]), b: tf.tensor1d([Number.NaN, -0]) };
+    const optimizerState = { ids: tf.tensor1d([-7, 2 ** 31 - 1], 'int32'), mask: tf.tensor1d([1, 0, 1], 'bool'), big: tf.randomNormal([300, 7], 0, 1, 'float32', 5) };
+    const state = { step: 1, microBatches: 2, examples: 3, skippedMicroBatches: 0, skippedUpdates: 0, params, optimizerState };
+    const files = await encodeCheckpoint(state, fingerprintOf({ model: { params }, optimizer: sgd({ learningRate: 1 }), accumulationSteps: 1 }), null);
+    const json = JSON.parse(new TextDecoder().decode(files.get('checkpoint.json'))) as { weightsManifest: tf.io.WeightsManifestConfig };
+    const specs = json.weightsManifest.flatMap((g) => g.weights);
+    const expected = await tf.io.encodeWeights(specs.map((spec) => ({ name: spec.name, tensor: spec.name in params ? params[spec.name as keyof typeof params] : optimizerState[spec.name.split('/').pop() as keyof typeof optimizerState] })));
+
+    expect(specs).toEqual(expected.specs);
+    expect(Array.from(files.get('weights.bin') as Uint8Array)).toEqual(Array.from(new Uint8Array(expected.data)));
+    disposeTree(state);
   });
 
   it('keeps the newest K checkpoints and moves latest to the newest', async () => {
