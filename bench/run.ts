@@ -235,7 +235,7 @@ async function main(): Promise<void> {
       for (const microBatch of [32, 128]) {
         for (const pipeline of ['pre-split', 'dataset batch'] as const) {
           log(`workers ${microBatch} ${pipeline}`);
-          const t = quick ? { warmup: 1, rounds: 2, perRound: 1 } : { warmup: 3, rounds: 12, perRound: 2 };
+          const t = quick ? { warmup: 1, rounds: 2, perRound: 1 } : { warmup: 2, rounds: 10, perRound: 1 };
           workerResults.push(await workersCase(examples, microBatch, pipeline, t));
         }
         log(`ceiling ${microBatch}`);
