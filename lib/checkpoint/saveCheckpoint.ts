@@ -119,10 +119,13 @@ const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool
  * tfjs's weights format (`tf.io.encodeWeights`: the tensors' bytes one after the other, described by
  * `{ name, shape, dtype }` specs), written straight from the backend's memory into one buffer: no buffer per
  * tensor, which on wasm would cost a fresh allocation each (page faults, ~0.7 ms per MB on virtual
- * machines). Other dtypes than float32, int32 and bool go through tfjs's own encoder.
+ * machines). Other dtypes than float32, int32 and bool, and other backends than wasm and cpu, go through
+ * tfjs's own encoder.
  */
 async function encodeWeights(tensors: ReadonlyArray<readonly [string, tf.Tensor]>): Promise<{ weights: Uint8Array; specs: tf.io.WeightsManifestEntry[] }> {
-  if (tensors.some(([, t]) => BYTES[t.dtype] === undefined)) {
+  // On a GPU backend a synchronous read would block until the device is done: tfjs's encoder reads asynchronously.
+  const synchronous = tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
+  if (!synchronous || tensors.some(([, t]) => BYTES[t.dtype] === undefined)) {
     const { data, specs } = await tf.io.encodeWeights(tensors.map(([name, tensor]) => ({ name, tensor })));
     return { weights: new Uint8Array(data), specs };
   }

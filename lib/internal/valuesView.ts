@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 /** What `typedArrayFromHeap` returns on tfjs-backend-wasm: a view on its heap. */
 interface HeapBackend {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  readonly dataIdMap: { has(dataId: object): boolean };
 }
 
 /**
@@ -14,11 +15,20 @@ interface HeapBackend {
  * buffer of a megabyte costs ~0.7 ms in page faults, twenty times the copy itself.
  */
 export function valuesView(t: tf.Tensor): Float32Array | Int32Array | Uint8Array {
-  if (tf.getBackend() === 'wasm') {
-    const backend = tf.backend() as unknown as Partial<HeapBackend>;
-    if (typeof backend.typedArrayFromHeap === 'function') return backend.typedArrayFromHeap(t);
-  }
-  return t.dataSync() as Float32Array | Int32Array | Uint8Array;
+  const heap = onWasmHeap(t);
+  return heap ? heap.typedArrayFromHeap(t) : (t.dataSync() as Float32Array | Int32Array | Uint8Array);
+}
+
+/** Whether `t.dataSync()` returns a fresh copy, which the caller may transfer: true for a tensor on the wasm heap. */
+export function readsFresh(t: tf.Tensor): boolean {
+  return onWasmHeap(t) !== undefined;
+}
+
+/** The wasm backend, when `t` lives on its heap (a live tensor of the current wasm backend). */
+function onWasmHeap(t: tf.Tensor): HeapBackend | undefined {
+  if (t.isDisposed || tf.getBackend() !== 'wasm') return undefined;
+  const backend = tf.backend() as unknown as Partial<HeapBackend>;
+  return typeof backend.typedArrayFromHeap === 'function' && backend.dataIdMap?.has(t.dataId) === true ? (backend as HeapBackend) : undefined;
 }
 
 /**

@@ -156,12 +156,16 @@ async function start(): Promise<(message: BatchMessage) => void> {
       peakBytes = Math.max(peakBytes, tf.memory().numBytes);
       // Straight from the backend's memory into a shared slot: no buffer is allocated per micro-batch.
       const slot = freeSlot();
-      const region = slots.subarray(slot * total, (slot + 1) * total);
-      for (const s of init.specs) region.set(valuesView(sample.grads[s.name] as tf.Tensor), s.offset);
-      const lossSum = sample.loss.dataSync()[0] as number;
-      tf.dispose([...Object.values(sample.grads), sample.loss]);
+      let lossSum: number;
+      try {
+        const region = slots.subarray(slot * total, (slot + 1) * total);
+        for (const s of init.specs) region.set(valuesView(sample.grads[s.name] as tf.Tensor), s.offset);
+        lossSum = sample.loss.dataSync()[0] as number;
+      } finally {
+        tf.dispose([...Object.values(sample.grads), sample.loss]);
+      }
       Atomics.store(slotStates, slot, SLOT_FULL);
-      post({ type: 'sample', index: message.index, slot, loss: lossSum, count: sample.count, examples: sample.examples, peakBytes });
+      post({ type: 'sample', window: message.window, index: message.index, slot, loss: lossSum, count: sample.count, examples: sample.examples, peakBytes });
     } catch (error) {
       post(errorMessage(message.index, error));
     }

@@ -18,7 +18,7 @@ import type { Loss, Model } from '../models/types.js';
 import type { Params } from '../optim/types.js';
 import type { GradientPool, GradientPoolRun } from '../parallel/types.js';
 import { workerExited, workerStarted } from './internal/liveWorkers.js';
-import { tensorFromBorrowed, valuesView } from '../internal/valuesView.js';
+import { readsFresh, tensorFromBorrowed, valuesView } from '../internal/valuesView.js';
 import {
   EVENTS,
   GRADIENT_SLOTS,
@@ -233,6 +233,8 @@ interface Lane {
 interface Sent {
   readonly lane: Lane;
   readonly batch: Batch;
+  /** The claims array in force when it was sent: the one its worker claims it in. */
+  readonly claims: Int32Array;
 }
 
 /** How long one wait lasts before the main thread checks again that every worker is alive. */
@@ -268,14 +270,19 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
     for (const { batch } of sent.values()) disposeBatch(batch);
     sent.clear();
   };
-  // On wasm a read copies out of the heap: the copy can be transferred to the worker instead of cloned.
-  const freshReads = backend === 'wasm';
+  /** The open window's samples received so far, by index: from the workers (also while submitting) and the main thread. */
+  const received = new Map<number, GradientSample>();
+  const dropReceived = (): void => {
+    for (const r of received.values()) tf.dispose([...Object.values(r.grads), r.loss]);
+    received.clear();
+  };
   let closed = false;
   const close = (): void => {
     if (closed) return;
     closed = true;
     dropHeld();
     dropSent();
+    dropReceived();
     for (const lane of lanes) {
       lane.port.close();
       void lane.worker.terminate().catch(() => undefined);
@@ -331,16 +338,59 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
     Atomics.add(control, PARAMS_WRITTEN, 1);
   };
 
+  /** Marks the run broken, frees everything of the open window, and throws `error`. */
+  const fail = (error: unknown): never => {
+    broken = true;
+    dropHeld();
+    dropSent();
+    dropReceived();
+    throw error;
+  };
+
+  /**
+   * Reads every worker's messages without waiting, also of one with nothing pending (a failed start is an
+   * error even when the main thread computes the whole window). Each sample is copied out of its slot at
+   * once, so that the worker can fill the slot again.
+   */
+  const readMessages = (): boolean => {
+    let progressed = false;
+    for (const [w, lane] of lanes.entries()) {
+      for (;;) {
+        const got = receiveMessageOnPort(lane.port);
+        if (got === undefined) break;
+        progressed = true;
+        const message = got.message as WorkerMessage;
+        if (message.type === 'error') {
+          const what = message.index === undefined ? 'starting' : `micro-batch ${message.index} of window ${window}`;
+          fail(new WorkerError(FN, w, what, message, message.index));
+        } else {
+          // A worker answers what it was sent, in order, and only what it claimed in this window.
+          if (message.window !== window || message.index !== lane.waiting[0])
+            fail(new Error(`${FN}: worker ${w} answered micro-batch ${message.index} of window ${message.window}, expected ${lane.waiting[0]} of window ${window}`));
+          lane.waiting.shift();
+          const answered = sent.get(message.index);
+          sent.delete(message.index);
+          if (answered) disposeBatch(answered.batch);
+          peaks[w] = Math.max(peaks[w] ?? 0, message.peakBytes);
+          received.set(message.index, toSample(message, lane, specs, total));
+        }
+      }
+    }
+    return progressed;
+  };
+
   const submit = (p: Params, batch: Batch): void => {
     let held = false;
     try {
       if (closed || broken) throw new Error(`${FN}: the run is ${closed ? 'closed' : 'broken by an earlier error'}`);
-      if (p !== windowParams) {
-        if (submitted > 0) throw new Error(`${FN}: the parameters changed in the middle of a window`);
-        writeParams(p);
-        windowParams = p;
+      if (submitted === 0) {
+        // Every window has its own number, also one with the same params object as the last (a skipped
+        // update keeps them): a micro-batch still queued at a worker from an earlier window can never be
+        // claimed in this one.
         window += 1;
-      }
+        if (p !== windowParams) writeParams(p);
+        windowParams = p;
+      } else if (p !== windowParams) throw new Error(`${FN}: the parameters changed in the middle of a window`);
       // Round robin from the window's first micro-batch: the same assignment in every window and run.
       const all = allLanes();
       const lane = all[submitted % all.length] as Lane | MainLane;
@@ -351,11 +401,10 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         return;
       }
       if (submitted >= claims.length) {
-        // Grown by doubling; each worker gets the new array with its next micro-batch.
-        const grown = new SharedArrayBuffer(claimsBuffer.byteLength * 2);
-        new Int32Array(grown).set(claims);
-        claimsBuffer = grown;
-        claims = new Int32Array(grown);
+        // A larger array for the indices from here on; each worker gets it with its next micro-batch, and
+        // every micro-batch is claimed in the array it was sent with (see Sent).
+        claimsBuffer = new SharedArrayBuffer(claimsBuffer.byteLength * 2);
+        claims = new Int32Array(claimsBuffer);
         for (const l of lanes) stale.add(l);
       }
       // Unclaimed in this window: whoever claims it first (the worker, or the main thread later) computes it.
@@ -363,121 +412,99 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
       const xs = encode(batch.xs);
       const ys = encode(batch.ys);
       const message: BatchMessage = { type: 'batch', window, index: submitted, xs, ys, ...(stale.delete(lane) ? { claims: claimsBuffer } : {}) };
-      lane.port.postMessage(message, freshReads ? transferable([xs.values, ys.values]) : []);
+      lane.port.postMessage(message, transferable([batch.xs, batch.ys], [xs.values, ys.values]));
       lane.waiting.push(submitted);
       // Kept (not freed) until the worker answers: the main thread may compute it itself.
-      sent.set(submitted, { lane, batch });
+      sent.set(submitted, { lane, batch, claims });
       held = true;
       submitted += 1;
+      // What the workers have finished meanwhile frees their slots (with a source that is slow between
+      // micro-batches, they would otherwise stop once their slots are full).
+      readMessages();
     } finally {
       if (!held) disposeBatch(batch);
     }
   };
 
   const collect = (): ReadonlyArray<GradientSample> => {
-    const results: Array<GradientSample | undefined> = new Array<GradientSample | undefined>(submitted).fill(undefined);
-    const fail = (error: Error): never => {
-      broken = true;
-      dropHeld();
-      dropSent();
-      for (const r of results) if (r) tf.dispose([...Object.values(r.grads), r.loss]);
-      throw error;
-    };
-    let remaining = submitted;
-    // The sequential path's own code, for the main thread's share.
-    const compute = (index: number, batch: Batch): void => {
-      try {
-        results[index] = gradientSample(model, loss, windowParams as Params, batch);
-      } catch (error) {
-        fail(error as Error);
-      } finally {
-        disposeBatch(batch);
-      }
-      remaining -= 1;
-    };
-    /**
-     * Done first, the main thread takes the last unanswered micro-batch of a worker, if that worker has not
-     * claimed it yet (a worker claims its micro-batches in order, so the last is the one it would reach
-     * last). Who computes a micro-batch changes nothing in its sample: the same code on the same backend.
-     */
-    const takeOne = (): boolean => {
-      if (!mainLane) return false;
-      for (const lane of lanes) {
-        const index = lane.waiting[lane.waiting.length - 1];
-        if (index === undefined || !claim(claims, index, window)) continue;
-        lane.waiting.pop();
-        const { batch } = sent.get(index) as Sent;
-        sent.delete(index);
-        compute(index, batch);
-        return true;
-      }
-      return false;
-    };
-    /** Reads every worker's messages, also of one with nothing pending (a failed start is an error even when the main thread computed the whole window). */
-    const readMessages = (): boolean => {
-      let progressed = false;
-      for (const [w, lane] of lanes.entries()) {
-        for (;;) {
-          const received = receiveMessageOnPort(lane.port);
-          if (received === undefined) break;
-          progressed = true;
-          const message = received.message as WorkerMessage;
-          if (message.type === 'error') {
-            const what = message.index === undefined ? 'starting' : `micro-batch ${message.index} of window ${window}`;
-            fail(new WorkerError(FN, w, what, message, message.index));
-          } else {
-            lane.waiting.shift();
-            const answered = sent.get(message.index);
-            sent.delete(message.index);
-            if (answered) disposeBatch(answered.batch);
-            peaks[w] = Math.max(peaks[w] ?? 0, message.peakBytes);
-            results[message.index] = toSample(message, lane, specs, total);
-            remaining -= 1;
-          }
+    try {
+      // The sequential path's own code, for the main thread's share.
+      const compute = (index: number, batch: Batch): void => {
+        try {
+          received.set(index, gradientSample(model, loss, windowParams as Params, batch));
+        } finally {
+          disposeBatch(batch);
         }
+      };
+      // The main thread's share first, while the workers compute theirs; between its micro-batches it
+      // empties the workers' gradient slots, so that they never wait for one.
+      while (mainLane && mainLane.held.length > 0) {
+        const { index, batch } = mainLane.held.shift() as MainLane['held'][number];
+        compute(index, batch);
+        readMessages();
       }
-      return progressed;
-    };
-    /** A dead worker fails the run, also when the main thread could compute its share: a pool that silently shrinks would only look slow. */
-    const checkAlive = (): void => {
-      for (const [w, lane] of lanes.entries()) {
-        if (Atomics.load(control, exitedSlot(w)) !== 1) continue;
-        // Messages it sent before dying were read before this check: it died without answering.
-        const code = Atomics.load(control, exitCodeSlot(config.workers, w));
-        const what = lane.waiting[0] === undefined ? `window ${window}` : `micro-batch ${lane.waiting[0]} of window ${window}`;
-        fail(
-          new WorkerError(FN, w, what, { name: 'exit', message: `the worker exited with code ${code} before answering`, stack: '', exitCode: code }, lane.waiting[0]),
-        );
+      /**
+       * Done first, the main thread takes the last unanswered micro-batch of a worker, if that worker has not
+       * claimed it yet (a worker claims its micro-batches in order, so the last is the one it would reach
+       * last). Who computes a micro-batch changes nothing in its sample: the same code on the same backend.
+       */
+      const takeOne = (): boolean => {
+        if (!mainLane) return false;
+        for (const lane of lanes) {
+          const index = lane.waiting[lane.waiting.length - 1];
+          if (index === undefined) continue;
+          const { batch, claims: sentWith } = sent.get(index) as Sent;
+          if (!claim(sentWith, index, window)) continue;
+          lane.waiting.pop();
+          sent.delete(index);
+          compute(index, batch);
+          return true;
+        }
+        return false;
+      };
+      /** A dead worker fails the run, also when the main thread could compute its share: a pool that silently shrinks would only look slow. */
+      const checkAlive = (): void => {
+        for (const [w, lane] of lanes.entries()) {
+          if (Atomics.load(control, exitedSlot(w)) !== 1) continue;
+          // Messages it sent before dying were read before this check: it died without answering.
+          const code = Atomics.load(control, exitCodeSlot(config.workers, w));
+          const what = lane.waiting[0] === undefined ? `window ${window}` : `micro-batch ${lane.waiting[0]} of window ${window}`;
+          fail(
+            new WorkerError(FN, w, what, { name: 'exit', message: `the worker exited with code ${code} before answering`, stack: '', exitCode: code }, lane.waiting[0]),
+          );
+        }
+      };
+      while (received.size < submitted) {
+        const seen = Atomics.load(control, EVENTS);
+        if (readMessages() || takeOne()) continue;
+        checkAlive();
+        // Timed: while this thread waits, no event can reach it, so it wakes now and then to look again.
+        Atomics.wait(control, EVENTS, seen, WAIT_SLICE_MS);
       }
-    };
-    // The main thread's share first, while the workers compute theirs; between its micro-batches it empties
-    // the workers' gradient slots, so that they never wait for one.
-    while (mainLane && mainLane.held.length > 0) {
-      const { index, batch } = mainLane.held.shift() as MainLane['held'][number];
-      compute(index, batch);
+      // The window is complete; what the workers said meanwhile (a failed start, an exit) still counts.
       readMessages();
-    }
-    while (remaining > 0) {
-      const seen = Atomics.load(control, EVENTS);
-      if (readMessages() || takeOne()) continue;
       checkAlive();
-      // Timed: while this thread waits, no event can reach it, so it wakes now and then to look again.
-      Atomics.wait(control, EVENTS, seen, WAIT_SLICE_MS);
+      const samples = Array.from({ length: submitted }, (_, i) => received.get(i) as GradientSample);
+      received.clear();
+      submitted = 0;
+      return samples;
+    } catch (error) {
+      // Whatever failed (a worker, the main thread's own micro-batch, this code), nothing of the window is
+      // kept, and the run is unusable.
+      if (broken) throw error;
+      return fail(error);
     }
-    // The window is complete; what the workers said meanwhile (a failed start, an exit) still counts.
-    readMessages();
-    checkAlive();
-    submitted = 0;
-    dropSent();
-    return results as GradientSample[];
   };
 
   return { submit, collect, close };
 }
 
-/** The buffers of `arrays` that each spans whole (a fresh read), to transfer rather than clone. */
-function transferable(arrays: ReadonlyArray<ArrayLike<number>>): ArrayBuffer[] {
-  return arrays.flatMap((a) => (ArrayBuffer.isView(a) && a.buffer instanceof ArrayBuffer && a.byteLength === a.buffer.byteLength ? [a.buffer] : []));
+/** The buffers of `arrays` (the reads of `tensors`) that are fresh copies spanning their buffer whole: transferred rather than cloned. */
+function transferable(tensors: ReadonlyArray<tf.Tensor>, arrays: ReadonlyArray<ArrayLike<number>>): ArrayBuffer[] {
+  return arrays.flatMap((a, i) =>
+    // A fresh read of a tensor on the wasm heap; on cpu, dataSync returns the backend's own array.
+    readsFresh(tensors[i] as tf.Tensor) && ArrayBuffer.isView(a) && a.buffer instanceof ArrayBuffer && a.byteLength > 0 && a.byteLength === a.buffer.byteLength ? [a.buffer] : [],
+  );
 }
 
 function encode(t: tf.Tensor): EncodedTensor {

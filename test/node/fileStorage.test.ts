@@ -130,6 +130,14 @@ describe('fileStorage: its disk thread', () => {
     expect(Array.from(await storage.read('a', 'view.bin', 4))).toEqual([7, 7, 7, 7]);
   });
 
+  it('refuses bytes it was already given (their buffer went to the disk thread) with a CheckpointError, not a hang', async () => {
+    const storage = await fileStorage(dir);
+    const files = new Map([['x.bin', new Uint8Array([1, 2, 3])]]);
+    await storage.write('a', files);
+    await expect(storage.write('b', files)).rejects.toThrow(/checkpoint 'b'.*cannot be written/);
+    expect(await storage.list()).toEqual(['a']);
+  });
+
   it('does not keep the process alive once its saves are done', async () => {
     const entry = join(dir, 'entry.ts');
     await writeFile(

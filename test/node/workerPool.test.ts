@@ -62,6 +62,37 @@ async function runOnce(
   return { steps: steps.map(({ params: _p, state: _s, ...numbers }) => numbers), params };
 }
 
+/**
+ * Drives one pool run window by window through its own API (submit, an optional pause, collect), and checks
+ * every sample bit for bit against the main thread's own gradientSample of the same micro-batch.
+ */
+async function checkRun(options: WorkerPoolOptions, windows: ReadonlyArray<{ readonly sizes: ReadonlyArray<number>; readonly pauseMs: number }>): Promise<void> {
+  const model = mlp(5, 4, 3, 11);
+  const run = pool({ model: pureModel(), ...options }).open(model, losses.meanSquaredError);
+  await expectNoLeaks(async () => {
+    try {
+      for (const [w, { sizes, pauseMs }] of windows.entries()) {
+        const data = batchData(sizes.reduce((a, b) => a + b, 0), 5, 3, 100 + w);
+        for (const batch of splitBatch(data, sizes)) run.submit(model.params, batch);
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        const samples = run.collect();
+        expect(samples.map((s) => s.examples)).toEqual(sizes);
+        splitBatch(data, sizes).forEach((batch, i) => {
+          const expected = gradientSample(model, losses.meanSquaredError, model.params, batch);
+          const got = samples[i]!;
+          expect(valuesOf(got.grads), `window ${w}, micro-batch ${i}`).toEqual(valuesOf(expected.grads));
+          expect(got.loss.dataSync()).toEqual(expected.loss.dataSync());
+          tf.dispose([batch.xs, batch.ys, ...Object.values(expected.grads), expected.loss, ...Object.values(got.grads), got.loss]);
+        });
+      }
+    } finally {
+      run.close();
+    }
+  });
+  tf.dispose(Object.values(model.params));
+  await allWorkersGone();
+}
+
 /** Waits until every worker the pools started has exited (terminate is asynchronous). */
 const allWorkersGone = () => vi.waitFor(() => expect(liveWorkers()).toBe(0), { timeout: 10_000, interval: 20 });
 
@@ -129,13 +160,31 @@ describe('workerPool: exact', () => {
     await allWorkersGone();
   });
 
-  it('a worker with more micro-batches than gradient slots waits for the main thread to empty one, bit for bit', async () => {
-    // 9 micro-batches in one window, all on one worker: its GRADIENT_SLOTS slots fill up more than twice.
+  it('a worker with more micro-batches than gradient slots waits until the main thread empties one, bit for bit', async () => {
+    // 9 micro-batches, all on one worker, read only after it has had the time to fill every slot.
     const sizes = [1, 2, 1, 3, 1, 2, 1, 1, 2];
     expect(sizes.length).toBeGreaterThan(2 * GRADIENT_SLOTS);
-    const sequential = await runOnce(sizes, 9, undefined);
-    const pooled = await expectNoLeaks(() => runOnce(sizes, 9, 1, { mainShare: false }));
-    expect(pooled).toEqual(sequential);
+    await checkRun({ workers: 1, mainShare: false }, [{ sizes, pauseMs: 2000 }]);
+  });
+
+  it('a micro-batch the main thread took from a worker still starting is never computed again in a later window', async () => {
+    // The worker starts a second late: the main thread takes micro-batch 1 of the first window, whose message
+    // stays queued at the worker. The second window (same params object, as after a skipped update) must
+    // get its own micro-batch 1, not that stale one.
+    await checkRun({ workers: 1, model: { url: new URL('./fixtures/slowStart.mjs', import.meta.url), export: 'apply' } }, [
+      { sizes: [2, 3], pauseMs: 0 },
+      { sizes: [1, 4], pauseMs: 2500 },
+    ]);
+  });
+
+  it('more than 64 micro-batches for a slow worker in one window (the claims array grows): each computed once, bit for bit', async () => {
+    // A first window lets the worker start; in the second, the main thread takes many of the slow worker's
+    // micro-batches, from the back, across the arrays they were sent with.
+    await checkRun({ workers: 1, model: pureModel('slowApply') }, [
+      { sizes: [1, 1], pauseMs: 2000 },
+      { sizes: Array(150).fill(1) as number[], pauseMs: 0 },
+      { sizes: [2, 1, 2], pauseMs: 0 },
+    ]);
   });
 
   it('runs are bit-identical across 1, 2 and 3 workers, with windows smaller than k and a schedule', async () => {
@@ -250,6 +299,33 @@ describe('workerPool: failure is clean', () => {
     const error = await failing({ workers: 1, mainShare: false, model: pureModel('nothingHere') });
     expect(error).toBeInstanceOf(WorkerError);
     expect((error as WorkerError).workerMessage).toContain("no export 'nothingHere'");
+  });
+
+  it('with a main-thread share, a worker that failed to start fails the run, though the main thread computed every window', async () => {
+    const model = mlp(5, 4, 3, 11);
+    const run = pool({ workers: 1, model: pureModel('nothingHere') }).open(model, losses.meanSquaredError);
+    let error: unknown;
+    await expectNoLeaks(async () => {
+      try {
+        // Windows until the worker's failure has arrived: the main thread computes each whole (its share, and
+        // the micro-batch the worker never claims), and the failure is reported all the same.
+        for (let attempt = 0; attempt < 200 && error === undefined; attempt++) {
+          try {
+            for (const batch of splitBatch(batchData(4, 5, 3, 21), [2, 2])) run.submit(model.params, batch);
+            for (const s of run.collect()) tf.dispose([...Object.values(s.grads), s.loss]);
+          } catch (e) {
+            error = e;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      } finally {
+        run.close();
+      }
+    });
+    expect(error).toBeInstanceOf(WorkerError);
+    expect((error as WorkerError).workerMessage).toContain("no export 'nothingHere'");
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
   });
 
   it('a pure-function model without a module is a ConfigError', async () => {

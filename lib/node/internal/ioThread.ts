@@ -122,47 +122,68 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
-let thread: Worker | undefined;
-const pending = new Map<number, Pending>();
-let nextId = 0;
-
-function failAll(error: Error): void {
-  thread = undefined;
-  for (const p of pending.values()) p.reject(error);
-  pending.clear();
+/** The thread, and the requests it has not answered yet. */
+interface Thread {
+  readonly worker: Worker;
+  readonly pending: Map<number, Pending>;
 }
 
-function start(): Worker {
-  const worker = new Worker(SOURCE, { eval: true });
+let current: Thread | undefined;
+let nextId = 0;
+
+function start(): Thread {
+  // No inherited execArgv: the thread runs node's own modules only, and needs no loader the process uses.
+  const worker = new Worker(SOURCE, { eval: true, execArgv: [] });
+  const thread: Thread = { worker, pending: new Map() };
   worker.unref();
+  const failAll = (error: Error): void => {
+    // Only this thread's requests; a newer thread may serve the next ones.
+    if (current === thread) current = undefined;
+    for (const p of thread.pending.values()) p.reject(error);
+    thread.pending.clear();
+  };
   worker.on('message', ({ id, error }: { id: number; error?: { message: string; code?: string } }) => {
-    const p = pending.get(id);
-    pending.delete(id);
-    if (pending.size === 0) worker.unref();
+    const p = thread.pending.get(id);
+    thread.pending.delete(id);
+    if (thread.pending.size === 0) worker.unref();
     if (error) p?.reject(new IoError(error.message, error.code));
     else p?.resolve();
   });
   worker.on('error', (error) => failAll(error));
   worker.on('exit', (code) => failAll(new IoError(`the checkpoint I/O thread exited with code ${code}`, undefined)));
-  return worker;
+  return thread;
 }
 
 /**
  * Does `request` on the I/O thread. The buffers of `files` that span a whole ArrayBuffer are transferred
- * (the caller must not use them afterwards); others are copied.
+ * (the caller must not use them afterwards); others are copied. Rejects, never throws.
  */
 export function io(request: IoRequest): Promise<void> {
-  const worker = (thread ??= start());
-  const id = nextId++;
-  const transfer =
-    request.op === 'commit'
-      ? request.files
-          .map(([, bytes]) => bytes.buffer)
-          .filter((b, i, all): b is ArrayBuffer => b instanceof ArrayBuffer && all.indexOf(b) === i && request.files.every(([, x]) => x.buffer !== b || x.byteLength === b.byteLength))
-      : [];
   return new Promise<void>((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.ref();
-    worker.postMessage({ id, request }, transfer);
+    const id = nextId++;
+    let thread: Thread | undefined;
+    try {
+      thread = current ??= start();
+      const transfer =
+        request.op === 'commit'
+          ? request.files
+              .map(([, bytes]) => bytes.buffer)
+              .filter(
+                (b, i, all): b is ArrayBuffer =>
+                  // Not a detached (or empty) one: postMessage would drop the whole message without a word.
+                  b instanceof ArrayBuffer && b.byteLength > 0 && all.indexOf(b) === i && request.files.every(([, x]) => x.buffer !== b || x.byteLength === b.byteLength),
+              )
+          : [];
+      thread.pending.set(id, { resolve, reject });
+      thread.worker.ref();
+      thread.worker.postMessage({ id, request }, transfer);
+    } catch (error) {
+      // A thread that cannot start, or a request that cannot be sent (a detached buffer: DataCloneError).
+      if (thread) {
+        thread.pending.delete(id);
+        if (thread.pending.size === 0) thread.worker.unref();
+      }
+      reject(error instanceof Error ? error : new Error(String(error)));
+    }
   });
 }

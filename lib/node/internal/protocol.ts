@@ -72,6 +72,7 @@ export interface BatchMessage {
 /** Worker to main: a micro-batch's sample, its gradients in one of the worker's slots (laid out as the params). */
 export interface SampleMessage {
   readonly type: 'sample';
+  readonly window: number;
   readonly index: number;
   readonly slot: number;
   readonly loss: number;
