@@ -199,28 +199,7 @@ describe('workerPool: exact', () => {
   });
 
   it('a run returns one sample per micro-batch, in the order they went in, each equal to the main thread\'s', async () => {
-    const model = mlp(5, 4, 3, 11);
-    const sizes = [1, 2, 3, 4, 5];
-    const data = batchData(15, 5, 3, 21);
-    const run = pool({ workers: 2, model: pureModel() }).open(model, losses.meanSquaredError);
-    await expectNoLeaks(() => {
-      try {
-        for (const batch of splitBatch(data, sizes)) run.submit(model.params, batch);
-        const samples = run.collect();
-        expect(samples.map((s) => s.examples)).toEqual(sizes);
-        splitBatch(data, sizes).forEach((batch, i) => {
-          const expected = gradientSample(model, losses.meanSquaredError, model.params, batch);
-          const got = samples[i]!;
-          expect(valuesOf(got.grads)).toEqual(valuesOf(expected.grads));
-          expect(got.loss.dataSync()).toEqual(expected.loss.dataSync());
-          tf.dispose([batch.xs, batch.ys, ...Object.values(expected.grads), expected.loss, ...Object.values(got.grads), got.loss]);
-        });
-      } finally {
-        run.close();
-      }
-    });
-    tf.dispose(Object.values(model.params));
-    await allWorkersGone();
+    await checkRun({ workers: 2 }, [{ sizes: [1, 2, 3, 4, 5], pauseMs: 0 }]);
   });
 
   it('a Layers model reaches the workers by itself and trains as on one thread', async () => {
