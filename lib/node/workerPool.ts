@@ -98,9 +98,10 @@ interface WorkerPoolConfig {
  * thread's (no buffer is allocated per micro-batch: on virtual machines a fresh megabyte costs ~0.7 ms in
  * page faults). With `mainShare`, the main thread computes every micro-batch that no worker has
  * claimed once its own share is done: the first windows of a run, while the workers start, and the tail of
- * a window whose worker is slower. Who computes a micro-batch changes nothing in its sample. The main thread waits for a window's samples
- * (in timed waits, checking that no worker died) and applies the optimizer as without a pool. The workers
- * start when the stream is subscribed and are terminated when it completes, fails or is unsubscribed.
+ * a window whose worker is slower. Who computes a micro-batch changes nothing in its sample. The main
+ * thread waits for a window's samples (in timed waits, checking that no worker died) and applies the
+ * optimizer as without a pool. The workers start when the stream is subscribed and are terminated when it
+ * completes, fails or is unsubscribed.
  *
  * How the model reaches a worker: a model made by `fromLayersModel` by itself (its JSON topology; the
  * weights are the window's parameters); a pure-function model through a module that exports it
@@ -338,9 +339,15 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
     Atomics.add(control, PARAMS_WRITTEN, 1);
   };
 
-  /** Marks the run broken, frees everything of the open window, and throws `error`. */
+  /**
+   * Marks the run broken, frees everything of the open window, and throws `error`. What the workers have
+   * not begun is revoked (they skip it), so they stop computing a window nobody will collect.
+   */
   const fail = (error: unknown): never => {
     broken = true;
+    for (const [index, { claims: sentWith }] of sent) claim(sentWith, index, window);
+    for (const lane of lanes) lane.waiting.length = 0;
+    submitted = 0;
     dropHeld();
     dropSent();
     dropReceived();
@@ -388,7 +395,11 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         // update keeps them): a micro-batch still queued at a worker from an earlier window can never be
         // claimed in this one.
         window += 1;
-        if (p !== windowParams) writeParams(p);
+        if (p !== windowParams) {
+          // Forgotten first: params half written (a tensor of the wrong shape) are rewritten next time.
+          windowParams = undefined;
+          writeParams(p);
+        }
         windowParams = p;
       } else if (p !== windowParams) throw new Error(`${FN}: the parameters changed in the middle of a window`);
       // Round robin from the window's first micro-batch: the same assignment in every window and run.
@@ -411,8 +422,10 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
       Atomics.store(claims, submitted, window);
       const xs = encode(batch.xs);
       const ys = encode(batch.ys);
-      const message: BatchMessage = { type: 'batch', window, index: submitted, xs, ys, ...(stale.delete(lane) ? { claims: claimsBuffer } : {}) };
+      const message: BatchMessage = { type: 'batch', window, index: submitted, xs, ys, ...(stale.has(lane) ? { claims: claimsBuffer } : {}) };
       lane.port.postMessage(message, transferable([batch.xs, batch.ys], [xs.values, ys.values]));
+      // Only once it is on its way: a worker that never got the new array would claim in the old one.
+      stale.delete(lane);
       lane.waiting.push(submitted);
       // Kept (not freed) until the worker answers: the main thread may compute it itself.
       sent.set(submitted, { lane, batch, claims });
@@ -421,12 +434,18 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
       // What the workers have finished meanwhile frees their slots (with a source that is slow between
       // micro-batches, they would otherwise stop once their slots are full).
       readMessages();
+    } catch (error) {
+      // The batch is the window's now: whatever failed once it was taken (reading a worker's answer, say)
+      // breaks the run, which frees it with the rest of the window.
+      if (held && !broken) fail(error);
+      throw error;
     } finally {
       if (!held) disposeBatch(batch);
     }
   };
 
   const collect = (): ReadonlyArray<GradientSample> => {
+    if (closed || broken) throw new Error(`${FN}: the run is ${closed ? 'closed' : 'broken by an earlier error'}`);
     try {
       // The sequential path's own code, for the main thread's share.
       const compute = (index: number, batch: Batch): void => {
@@ -516,10 +535,16 @@ function encode(t: tf.Tensor): EncodedTensor {
 function toSample(message: Extract<WorkerMessage, { type: 'sample' }>, lane: Lane, specs: ReadonlyArray<ParamSpec>, total: number): GradientSample {
   const region = lane.slots.subarray(message.slot * total, (message.slot + 1) * total);
   const grads: Record<string, tf.Tensor> = {};
-  for (const s of specs) grads[s.name] = tensorFromBorrowed(region.subarray(s.offset, s.offset + s.size), s.shape);
-  // Copied out: the worker may fill the slot again.
-  Atomics.store(lane.slotStates, message.slot, SLOT_FREE);
-  Atomics.add(lane.slotStates, SLOTS_FREED, 1);
-  Atomics.notify(lane.slotStates, SLOTS_FREED);
-  return { grads, loss: tf.scalar(message.loss, 'float32'), count: message.count, examples: message.examples };
+  try {
+    for (const s of specs) grads[s.name] = tensorFromBorrowed(region.subarray(s.offset, s.offset + s.size), s.shape);
+    return { grads, loss: tf.scalar(message.loss, 'float32'), count: message.count, examples: message.examples };
+  } catch (error) {
+    tf.dispose(Object.values(grads));
+    throw error;
+  } finally {
+    // Copied out (or failed): the worker may fill the slot again.
+    Atomics.store(lane.slotStates, message.slot, SLOT_FREE);
+    Atomics.add(lane.slotStates, SLOTS_FREED, 1);
+    Atomics.notify(lane.slotStates, SLOTS_FREED);
+  }
 }
