@@ -339,6 +339,26 @@ describe('workerPool: failure is clean', () => {
     await allWorkersGone();
   });
 
+  it('a run broken by a failure refuses to submit or collect again, says so, and holds nothing', async () => {
+    const model = mlp(5, 4, 3, 11);
+    const run = pool({ workers: 1, mainShare: false, model: pureModel('throwingApply') }).open(model, losses.meanSquaredError);
+    await expectNoLeaks(async () => {
+      try {
+        for (const batch of splitBatch(batchData(4, 5, 3, 21), [2, 2])) run.submit(model.params, batch);
+        expect(() => run.collect()).toThrow(WorkerError);
+        // A second collect would otherwise wait for the answer the failed worker never gives.
+        expect(() => run.collect()).toThrow(/broken by an earlier error/);
+        const [late] = splitBatch(batchData(2, 5, 3, 22), [2]);
+        expect(() => run.submit(model.params, late!)).toThrow(/broken by an earlier error/);
+        expect(late!.xs.isDisposed).toBe(true);
+      } finally {
+        run.close();
+      }
+    });
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
+  });
+
   it('a pure-function model without a module is a ConfigError', async () => {
     const error = await failing({ workers: 1 });
     expect(error).toBeInstanceOf(ConfigError);
