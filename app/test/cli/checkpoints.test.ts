@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import * as tf from '@tensorflow/tfjs';
-import { NEVER, Subject } from 'rxjs';
+import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { runTrain, type TrainIo } from '../../src/cli/runTrain.js';
+import { runTrain } from '../../src/cli/runTrain.js';
+import { lines, testIo } from '../support/trainIo.js';
 import type { TrainConfig } from '../../src/cli/types.js';
 
 const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig => ({
@@ -34,25 +34,6 @@ const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig =>
   ...overrides,
 });
 
-const sink = (onLine: (line: string) => void = () => undefined) => {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      chunk.toString().split('\n').filter(Boolean).forEach(onLine);
-      done();
-    },
-  });
-  return { stream, text: () => text };
-};
-
-const io = (overrides: Partial<TrainIo> = {}): TrainIo => ({
-  stdout: sink().stream,
-  stderr: sink().stream,
-  interrupt: NEVER,
-  selectBackend: async () => undefined,
-  ...overrides,
-});
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'gs-ckpt-'));
 const weights = (out: string) => readFileSync(join(out, 'model', 'weights.bin'));
@@ -61,18 +42,18 @@ const summaryOf = (out: string) => JSON.parse(readFileSync(join(out, 'summary.js
 describe('gradstream train with checkpoints', () => {
   it('interrupted in the middle of a window, then resumed from latest: the final model is bit-identical to an uninterrupted run', async () => {
     const reference = tempDir();
-    expect(await runTrain(tiny(reference), io())).toBe(0);
+    expect(await runTrain(tiny(reference), testIo())).toBe(0);
 
     const out = tempDir();
     const interrupt = new Subject<void>();
     // Interrupt as a signal would: between batches, just after the first update (micro-batch 4 of 12 is next).
-    const stdout = sink((line) => line.startsWith('update 1/') && setTimeout(() => interrupt.next(), 0));
-    expect(await runTrain(tiny(out), io({ stdout: stdout.stream, interrupt }))).toBe(0);
+    const stdout = lines((line) => line.startsWith('update 1/') && setTimeout(() => interrupt.next(), 0));
+    expect(await runTrain(tiny(out), testIo({ stdout: stdout.stream, interrupt }))).toBe(0);
     expect(summaryOf(out).interrupted).toBe(true);
     const latest = readFileSync(join(out, 'checkpoints', 'latest'), 'utf8').trim();
     const before = tf.memory().numTensors;
 
-    expect(await runTrain(tiny(out, { resume: 'latest' }), io())).toBe(0);
+    expect(await runTrain(tiny(out, { resume: 'latest' }), testIo())).toBe(0);
 
     expect(tf.memory().numTensors, 'tensors left alive').toBe(before);
     expect(summaryOf(out).config.resumedFrom).toBe(join(out, 'checkpoints', latest));
@@ -82,15 +63,15 @@ describe('gradstream train with checkpoints', () => {
   it('--resume latest skips a corrupt newest checkpoint, says so on stderr, and resumes from the previous one', async () => {
     const out = tempDir();
     const interrupt = new Subject<void>();
-    const stdout = sink((line) => line.startsWith('update 2/') && setTimeout(() => interrupt.next(), 0));
-    await runTrain(tiny(out, { epochs: 20 }), io({ stdout: stdout.stream, interrupt }));
+    const stdout = lines((line) => line.startsWith('update 2/') && setTimeout(() => interrupt.next(), 0));
+    await runTrain(tiny(out, { epochs: 20 }), testIo({ stdout: stdout.stream, interrupt }));
     const dir = join(out, 'checkpoints');
     const names = readdirSync(dir).filter((n) => n.startsWith('step-')).sort();
     expect(names.length).toBeGreaterThanOrEqual(2);
     truncateSync(join(dir, names.at(-1)!, 'weights.bin'), 10);
-    const stderr = sink();
+    const stderr = lines();
 
-    expect(await runTrain(tiny(out, { resume: 'latest', epochs: 1 }), io({ stderr: stderr.stream }))).toBe(0);
+    expect(await runTrain(tiny(out, { resume: 'latest', epochs: 1 }), testIo({ stderr: stderr.stream }))).toBe(0);
 
     expect(stderr.text()).toContain(`skipping invalid checkpoint: checkpoint '${names.at(-1)}', file 'weights.bin'`);
     expect(stderr.text()).toContain(`resuming from ${names.at(-2)}, the newest valid checkpoint`);
@@ -99,19 +80,19 @@ describe('gradstream train with checkpoints', () => {
 
   it('--resume latest exits with 1 when no checkpoint is valid', async () => {
     const out = tempDir();
-    const stderr = sink();
-    expect(await runTrain(tiny(out, { resume: 'latest' }), io({ stderr: stderr.stream }))).toBe(1);
+    const stderr = lines();
+    expect(await runTrain(tiny(out, { resume: 'latest' }), testIo({ stderr: stderr.stream }))).toBe(1);
     expect(stderr.text()).toMatch(/gradstream train: checkpoint: no checkpoint found/);
   });
 
   it('refuses to resume with another accumulation or seed, naming the field', async () => {
     const out = tempDir();
-    expect(await runTrain(tiny(out, { epochs: 1 }), io())).toBe(0);
-    const stderr = sink();
-    expect(await runTrain(tiny(out, { resume: 'latest', accumulate: 2 }), io({ stderr: stderr.stream }))).toBe(1);
+    expect(await runTrain(tiny(out, { epochs: 1 }), testIo())).toBe(0);
+    const stderr = lines();
+    expect(await runTrain(tiny(out, { resume: 'latest', accumulate: 2 }), testIo({ stderr: stderr.stream }))).toBe(1);
     expect(stderr.text()).toContain('accumulationSteps: saved 3, now 2');
-    const again = sink();
-    expect(await runTrain(tiny(out, { resume: 'latest', seed: 6 }), io({ stderr: again.stream }))).toBe(1);
+    const again = lines();
+    expect(await runTrain(tiny(out, { resume: 'latest', seed: 6 }), testIo({ stderr: again.stream }))).toBe(1);
     expect(again.text()).toContain('was saved with --seed 5, not 6');
   });
 });

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it, vi } from 'vitest';
-import { NEVER, Subject } from 'rxjs';
-import { runTrain, type TrainIo } from '../../src/cli/runTrain.js';
+import { Subject } from 'rxjs';
+import { runTrain } from '../../src/cli/runTrain.js';
+import { lines, testIo } from '../support/trainIo.js';
 import type { TrainConfig } from '../../src/cli/types.js';
 import type { MetricEvent } from 'gradstream';
 import { parseXml } from '../support/xml.js';
@@ -38,25 +38,6 @@ const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig =>
   ...overrides,
 });
 
-const lines = (onLine: (line: string) => void = () => undefined): { stream: Writable; text: () => string } => {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      chunk.toString().split('\n').filter(Boolean).forEach(onLine);
-      done();
-    },
-  });
-  return { stream, text: () => text };
-};
-
-const io = (overrides: Partial<TrainIo> = {}): TrainIo => ({
-  stdout: lines().stream,
-  stderr: lines().stream,
-  interrupt: NEVER,
-  selectBackend: async () => undefined, // the vitest project has chosen the backend
-  ...overrides,
-});
 
 const readEvents = (out: string): MetricEvent[] =>
   readFileSync(join(out, 'metrics.jsonl'), 'utf8')
@@ -75,7 +56,7 @@ describe('runTrain', () => {
   it('trains, and writes metrics.jsonl, summary.json and loss.svg to the run folder', async () => {
     const out = tempDir();
     const stdout = lines();
-    expect(await runTrain(tiny(out), io({ stdout: stdout.stream }))).toBe(0);
+    expect(await runTrain(tiny(out), testIo({ stdout: stdout.stream }))).toBe(0);
 
     // 64 examples in micro-batches of 16, windows of 2: 2 updates per epoch, an evaluation after each
     const events = readEvents(out);
@@ -89,16 +70,16 @@ describe('runTrain', () => {
 
   it('gives bit-identical losses and accuracies for the same seed', async () => {
     const [a, b] = [tempDir(), tempDir()];
-    await runTrain(tiny(a), io());
-    await runTrain(tiny(b), io());
+    await runTrain(tiny(a), testIo());
+    await runTrain(tiny(b), testIo());
     expect(withoutTimes(readEvents(a))).toEqual(withoutTimes(readEvents(b)));
   });
 
   it('gives the same losses and accuracies with 2 workers as on the main thread, records the count, and stops its workers', async () => {
     const [a, b] = [tempDir(), tempDir()];
-    await runTrain(tiny(a, { workers: 0 }), io());
+    await runTrain(tiny(a, { workers: 0 }), testIo());
     const before = tf.memory().numTensors;
-    expect(await runTrain(tiny(b, { workers: 2 }), io({ workerUrl: workerScript() }))).toBe(0);
+    expect(await runTrain(tiny(b, { workers: 2 }), testIo({ workerUrl: workerScript() }))).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
     expect(withoutTimes(readEvents(b))).toEqual(withoutTimes(readEvents(a)));
     const summary = JSON.parse(readFileSync(join(b, 'summary.json'), 'utf8')) as { config: TrainConfig };
@@ -108,7 +89,7 @@ describe('runTrain', () => {
 
   it('leaves no tensor behind', async () => {
     const before = tf.memory().numTensors;
-    await runTrain(tiny(tempDir()), io());
+    await runTrain(tiny(tempDir()), testIo());
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -116,7 +97,7 @@ describe('runTrain', () => {
     const out = tempDir();
     const before = tf.memory().numTensors;
     const config = tiny(out, { model: 'cnn', trainSize: 16, testSize: 8, microBatch: 8, epochs: 1 });
-    expect(await runTrain(config, io())).toBe(0);
+    expect(await runTrain(config, testIo())).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
     expect(readEvents(out).map((e) => e.kind)).toEqual(['update', 'evaluation']);
   });
@@ -126,7 +107,7 @@ describe('runTrain', () => {
     const interrupt = new Subject<void>();
     const stdout = lines((line) => line.startsWith('update 1/') && interrupt.next());
     const before = tf.memory().numTensors;
-    expect(await runTrain(tiny(out, { epochs: 50 }), io({ stdout: stdout.stream, interrupt }))).toBe(0);
+    expect(await runTrain(tiny(out, { epochs: 50 }), testIo({ stdout: stdout.stream, interrupt }))).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
     expect(summary).toMatchObject({ interrupted: true });
@@ -146,7 +127,7 @@ describe('runTrain', () => {
       if (line.startsWith('the dashboard stays at')) served = fetch(`${url}api/runs`).then((r) => r.json()).finally(() => interrupt.next());
     });
     const before = tf.memory().numTensors;
-    expect(await runTrain(tiny(out, { dashboard: true, port: 0 }), io({ stdout: stdout.stream, interrupt }))).toBe(0);
+    expect(await runTrain(tiny(out, { dashboard: true, port: 0 }), testIo({ stdout: stdout.stream, interrupt }))).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(await served).toMatchObject({ runs: [{ status: 'finished', config: { dashboard: true } }] });
@@ -155,13 +136,13 @@ describe('runTrain', () => {
 
   it('prints nothing with quiet', async () => {
     const stdout = lines();
-    await runTrain(tiny(tempDir(), { quiet: true, epochs: 1 }), io({ stdout: stdout.stream }));
+    await runTrain(tiny(tempDir(), { quiet: true, epochs: 1 }), testIo({ stdout: stdout.stream }));
     expect(stdout.text()).toBe('');
   });
 
   it('reports a failure in one line on stderr and returns exit code 1', async () => {
     const stderr = lines();
-    expect(await runTrain(tiny(tempDir(), { trainSize: 0 }), io({ stderr: stderr.stream }))).toBe(1);
+    expect(await runTrain(tiny(tempDir(), { trainSize: 0 }), testIo({ stderr: stderr.stream }))).toBe(1);
     expect(stderr.text()).toBe('gradstream train: trainTestSplit: trainSize must be an integer >= 1, got 0\n');
   });
 });

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2DGeometry, im2colSizes } from './conv2DGeometry.js';
 import { matMulOnWasm } from './matMulOnWasm.js';
-
-/** Above this many float32 values (256 MB) in the patch matrix, the original kernel runs instead. */
-export const MAX_PATCH_VALUES = 64 * 2 ** 20;
 
 /**
  * Makes a `Conv2DBackpropFilter` kernelFunc for the wasm backend that computes the filter gradient as
@@ -18,7 +16,7 @@ export const MAX_PATCH_VALUES = 64 * 2 ** 20;
  * Results differ from tfjs-backend-cpu's (a float64 sum of each element's M products, rounded once) by
  * the float32 rounding of XNNPACK's blocked sums: see the tolerance in
  * test/wasm-only/fastWasmKernels.test.ts. NCHW, dtypes other than float32, and patch matrices above
- * {@link MAX_PATCH_VALUES} go to `original` (gradstream's exact TypeScript kernel).
+ * `MAX_PATCH_VALUES` (conv2DGeometry.ts) go to `original` (gradstream's exact TypeScript kernel).
  *
  * Owns nothing it is given; the patch matrix is freed before returning, also on error; returns a new
  * float32 wasm tensor of the filter's shape, owned by the engine.
@@ -28,30 +26,13 @@ export const MAX_PATCH_VALUES = 64 * 2 ** 20;
 export function conv2DBackpropFilterMatMul(original: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filterShape,
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-      false,
-      tf.backend_util.convertConv2DDataFormat(dataFormat),
-    );
+    const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    const info = conv2DGeometry(x.shape as [number, number, number, number], attrs.filterShape, attrs);
+    const sizes = im2colSizes(info, x, dy);
+    if (sizes === undefined) return original(args);
+    const { m, k } = sizes;
     const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
     const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
-    const m = batchSize * outHeight * outWidth;
-    const k = filterHeight * filterWidth * inChannels;
-    if (
-      info.dataFormat !== 'channelsLast' ||
-      x.dtype !== 'float32' ||
-      dy.dtype !== 'float32' ||
-      m * k > MAX_PATCH_VALUES ||
-      m * k * outChannels === 0
-    ) {
-      return original(args);
-    }
     const wasm = args.backend as BackendWasm;
     const top = info.padInfo.top;
     const left = info.padInfo.left;
@@ -87,7 +68,7 @@ export function conv2DBackpropFilterMatMul(original: tf.KernelFunc): tf.KernelFu
       }
       const dyMatrix: tf.TensorInfo = { dataId: dy.dataId, shape: [m, outChannels], dtype: 'float32' };
       const dW = matMulOnWasm(patchesT, dyMatrix, wasm);
-      return { dataId: dW.dataId, shape: [...filterShape], dtype: 'float32' };
+      return { dataId: dW.dataId, shape: [...attrs.filterShape], dtype: 'float32' };
     } finally {
       wasm.disposeData(patchesT.dataId);
     }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { MAX_PATCH_VALUES } from './conv2DBackpropFilterMatMul.js';
+import { conv2DGeometry, im2colSizes } from './conv2DGeometry.js';
 import { matMulOnWasm } from './matMulOnWasm.js';
 
 /**
@@ -18,7 +18,7 @@ import { matMulOnWasm } from './matMulOnWasm.js';
  * Results differ from tfjs-backend-cpu's (a float64 sum of each element's products, rounded once) by
  * the float32 rounding of XNNPACK's dot products over outChannels: see the tolerance in
  * test/wasm-only/fastWasmKernels.test.ts. NCHW, dtypes other than float32, and patch matrices above
- * {@link MAX_PATCH_VALUES} go to `original` (tfjs-backend-wasm's own kernel).
+ * `MAX_PATCH_VALUES` (conv2DGeometry.ts) go to `original` (tfjs-backend-wasm's own kernel).
  *
  * Owns nothing it is given; the transposed filter and the patch gradients are freed before returning,
  * also on error; returns a new float32 wasm tensor of shape `inputShape`, owned by the engine.
@@ -28,30 +28,13 @@ import { matMulOnWasm } from './matMulOnWasm.js';
 export function conv2DBackpropInputMatMul(original: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-    const info = tf.backend_util.computeConv2DInfo(
-      inputShape,
-      filter.shape as [number, number, number, number],
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-      false,
-      tf.backend_util.convertConv2DDataFormat(dataFormat),
-    );
+    const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    const info = conv2DGeometry(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
+    const sizes = im2colSizes(info, dy, filter);
+    if (sizes === undefined) return original(args);
+    const { m, k } = sizes;
     const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
     const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
-    const m = batchSize * outHeight * outWidth;
-    const k = filterHeight * filterWidth * inChannels;
-    if (
-      info.dataFormat !== 'channelsLast' ||
-      dy.dtype !== 'float32' ||
-      filter.dtype !== 'float32' ||
-      m * k > MAX_PATCH_VALUES ||
-      m * k * outChannels === 0
-    ) {
-      return original(args);
-    }
     const wasm = args.backend as BackendWasm;
     const top = info.padInfo.top;
     const left = info.padInfo.left;
