@@ -37,8 +37,24 @@ export function checkSafeName(checkpoint: string, file: string, name: unknown): 
   return name;
 }
 
-/** Lower-case hex SHA-256 of `bytes`, with WebCrypto (Node >= 20 and browsers). */
-export async function sha256(bytes: Uint8Array): Promise<string> {
+/** What sha256 needs of `node:crypto`. */
+export interface NodeCrypto {
+  createHash(algorithm: 'sha256'): { update(bytes: Uint8Array): { digest(encoding: 'hex'): string } };
+}
+
+/**
+ * Node's `crypto`, reached without an import (`process.getBuiltinModule`, Node >= 20.16), so that the
+ * browser entry stays free of `node:` modules; undefined in browsers.
+ */
+const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+
+/**
+ * Lower-case hex SHA-256 of `bytes`: with Node's `crypto` where there is one, else WebCrypto (browsers).
+ * In Node, WebCrypto's digest runs as a job on libuv's pool and took 1-7 ms for a 1.2 MiB `weights.bin` on
+ * our 2-vCPU machines (slowest when saves follow each other), against 0.8 ms in place with `createHash`.
+ */
+export async function sha256(bytes: Uint8Array, node: NodeCrypto | undefined = nodeCrypto): Promise<string> {
+  if (node !== undefined) return node.createHash('sha256').update(bytes).digest('hex');
   const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
