@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../errors/CheckpointError.js';
 import { valuesView } from '../internal/valuesView.js';
 import type { TrainState } from '../train/types.js';
+import { takeBuffer } from './internal/spareBuffer.js';
 import { CHECKSUMS, FORMAT, FORMAT_VERSION, flatten, jsonBytes, RESERVED, sha256, STATE, WEIGHTS } from './internal/format.js';
 import type { CheckpointStorage, DataPosition, Fingerprint, Json } from './types.js';
 
@@ -59,9 +60,10 @@ export async function saveCheckpoint<S>(storage: CheckpointStorage, options: Sav
   const files = await encodeCheckpoint(state, fingerprint, random);
   const name = checkpointName(positionOf(state));
   await storage.write(name, files);
-  await storage.setLatest(name);
+  // Listing does not depend on latest: both at once, and the deletions only once latest names the new one.
+  const [, listed] = await Promise.all([storage.setLatest(name), keep === undefined ? [] : storage.list()]);
   if (keep !== undefined) {
-    const older = (await storage.list()).filter((n) => n !== name);
+    const older = listed.filter((n) => n !== name);
     for (const old of older.slice(0, Math.max(0, older.length - (keep - 1)))) await storage.remove(old);
   }
   return name;
@@ -118,8 +120,9 @@ const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool
 /**
  * tfjs's weights format (`tf.io.encodeWeights`: the tensors' bytes one after the other, described by
  * `{ name, shape, dtype }` specs), written straight from the backend's memory into one buffer: no buffer per
- * tensor, which on wasm would cost a fresh allocation each (page faults, ~0.7 ms per MB on virtual
- * machines). Other dtypes than float32, int32 and bool, and other backends than wasm and cpu, go through
+ * tensor, which on wasm would cost a fresh allocation each; and that buffer is the spare a storage gave back
+ * after the last save, when there is one of the size (a fresh one costs its page faults: see spareBuffer).
+ * Other dtypes than float32, int32 and bool, and other backends than wasm and cpu, go through
  * tfjs's own encoder.
  */
 async function encodeWeights(tensors: ReadonlyArray<readonly [string, tf.Tensor]>): Promise<{ weights: Uint8Array; specs: tf.io.WeightsManifestEntry[] }> {
@@ -129,7 +132,7 @@ async function encodeWeights(tensors: ReadonlyArray<readonly [string, tf.Tensor]
     const { data, specs } = await tf.io.encodeWeights(tensors.map(([name, tensor]) => ({ name, tensor })));
     return { weights: new Uint8Array(data), specs };
   }
-  const weights = new Uint8Array(tensors.reduce((n, [, t]) => n + t.size * (BYTES[t.dtype] as number), 0));
+  const weights = takeBuffer(tensors.reduce((n, [, t]) => n + t.size * (BYTES[t.dtype] as number), 0));
   let offset = 0;
   // Synchronously, view after view: a view stays valid only until the next tfjs call.
   for (const [, t] of tensors) {

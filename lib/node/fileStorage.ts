@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../errors/CheckpointError.js';
 import { checkSafeName, isSafeName } from '../checkpoint/internal/format.js';
+import { giveBack } from '../checkpoint/internal/spareBuffer.js';
 import type { CheckpointStorage } from '../checkpoint/types.js';
 import { io, IoError } from './internal/ioThread.js';
 
@@ -15,14 +16,17 @@ const LATEST = 'latest';
  *
  * A checkpoint is written into a temporary directory (`.tmp-…`); each file is fsynced, then the directory;
  * then it is renamed into place and `dir` is fsynced. `latest` is written to a temporary file, fsynced and
- * renamed over the old one, and `dir` is fsynced again. A removed checkpoint is first renamed out of sight
- * (`.tmp-…`), then deleted. So after a crash (kill -9, power loss on a file system that honours fsync and
- * rename) `dir` holds whole checkpoints and at most some `.tmp-` leftovers, and `latest` names a whole
- * checkpoint. Opening the storage removes the leftovers.
+ * renamed over the old one, and `dir` is fsynced again. A removed checkpoint is renamed out of sight
+ * (`.tmp-…`), which is all `remove` waits for; the deletion follows on the helper thread. So after a crash
+ * (kill -9, power loss on a file system that honours fsync and rename) `dir` holds whole checkpoints and at
+ * most some `.tmp-` leftovers, and `latest` names a whole checkpoint. Opening the storage removes the
+ * leftovers.
  *
  * The disk work runs on one helper thread per process, one message per step above (commit, move `latest`,
  * remove): a save proceeds while the main thread trains, and costs that thread only the reading of tensors.
- * `write` takes the bytes it is given: a buffer that a file's bytes span whole is transferred to that thread.
+ * `write` takes the bytes it is given: a buffer that a file's bytes span whole is transferred to that thread
+ * (the bytes of a view into a larger one are copied), and once on disk is kept for the next save's
+ * `weights.bin` to reuse (a fresh buffer costs its page faults).
  *
  * Everything read is untrusted: names are plain names (no separator, no `..`, nothing absolute), and a file's
  * size is checked against what the caller expects before it is read.
@@ -56,7 +60,8 @@ export async function fileStorage(dir: string): Promise<CheckpointStorage> {
     write: async (name, files) => {
       for (const file of files.keys()) checkSafeName(name, file, file);
       const request = { op: 'commit', final: at(name), tmp: temp(name), aside: temp(`${name}-old`), root, files: [...files] } as const;
-      await io(request).catch(failed(name, 'cannot be written'));
+      const done = await io(request).catch(failed(name, 'cannot be written'));
+      for (const buffer of done) giveBack(buffer);
     },
     list: async () => {
       const entries = await readdir(root, { withFileTypes: true });

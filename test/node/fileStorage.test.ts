@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../../lib/checkpoint/fingerprintOf.js';
 import { loadCheckpoint } from '../../lib/checkpoint/loadCheckpoint.js';
+import { takeBuffer } from '../../lib/checkpoint/internal/spareBuffer.js';
 import { saveCheckpoint } from '../../lib/checkpoint/saveCheckpoint.js';
 import { CheckpointError } from '../../lib/errors/CheckpointError.js';
 import { disposeTree } from '../../lib/internal/tensorMaps.js';
@@ -47,7 +48,9 @@ describe('fileStorage', () => {
     const storage = await fileStorage(join(dir, 'ckpt'));
     for (let step = 1; step <= 4; step++) await saveCheckpoint(storage, { state: stateAt(step, p, s), fingerprint, keep: 2 });
 
-    expect((await readdir(join(dir, 'ckpt'))).sort()).toEqual(['latest', 'step-000000003-000000000012', 'step-000000004-000000000016']);
+    // The removed ones may still be under deletion, renamed out of sight (.tmp-), in the background.
+    expect((await readdir(join(dir, 'ckpt'))).filter((e) => !e.startsWith('.tmp-')).sort()).toEqual(['latest', 'step-000000003-000000000012', 'step-000000004-000000000016']);
+    expect(await storage.list()).toEqual(['step-000000003-000000000012', 'step-000000004-000000000016']);
     expect((await readFile(join(dir, 'ckpt', 'latest'), 'utf8')).trim()).toBe('step-000000004-000000000016');
     expect((await readdir(join(dir, 'ckpt', 'step-000000004-000000000016'))).sort()).toEqual(['checkpoint.json', 'checksums.json', 'weights.bin']);
     const loaded = await loadCheckpoint(await fileStorage(join(dir, 'ckpt')), { fingerprint });
@@ -100,7 +103,9 @@ describe('fileStorage', () => {
     await storage.write('a', new Map([['x.bin', new Uint8Array([3])]]));
     expect(await readdir(join(dir, 'a'))).toEqual(['x.bin']);
     expect(Array.from(await storage.read('a', 'x.bin', 1))).toEqual([3]);
-    expect((await readdir(dir)).filter((e) => e.startsWith('.tmp-'))).toEqual([]);
+    // The old one is deleted in the background, before the thread takes its next request.
+    await storage.setLatest('a');
+    expect((await readdir(dir)).sort()).toEqual(['a', 'latest']);
   });
 });
 
@@ -130,6 +135,19 @@ describe('fileStorage: its disk thread', () => {
     expect(Array.from(await storage.read('a', 'view.bin', 4))).toEqual([7, 7, 7, 7]);
   });
 
+  it("gives a file's buffer back once it is on disk, for the next save of that size to write into (no fresh buffer to fault in)", async () => {
+    const storage = await fileStorage(dir);
+    const bytes = Uint8Array.from({ length: 4096 }, (_, i) => (i % 251) + 1);
+    await storage.write('a', new Map([['weights.bin', bytes.slice()], ['small.json', new Uint8Array([1])]]));
+
+    // The buffer back holds what was written: a fresh one would be zeros. Another size gets a fresh one.
+    expect(Array.from(takeBuffer(4095))).toEqual(new Array<number>(4095).fill(0));
+    const reused = takeBuffer(4096);
+    expect(Array.from(reused)).toEqual(Array.from(bytes));
+    expect(Array.from(takeBuffer(4096))).toEqual(new Array<number>(4096).fill(0));
+    expect(Array.from(await storage.read('a', 'weights.bin', 4096))).toEqual(Array.from(bytes));
+  });
+
   it('refuses bytes it was already given (their buffer went to the disk thread) with a CheckpointError, not a hang', async () => {
     const storage = await fileStorage(dir);
     const files = new Map([['x.bin', new Uint8Array([1, 2, 3])]]);
@@ -138,14 +156,19 @@ describe('fileStorage: its disk thread', () => {
     expect(await storage.list()).toEqual(['a']);
   });
 
-  it('does not keep the process alive once its saves are done', async () => {
+  it('does not keep the process alive once its saves are done, but until its background deletions are', async () => {
     const entry = join(dir, 'entry.ts');
     await writeFile(
       entry,
       `import { fileStorage } from ${JSON.stringify(fileURLToPath(new URL('../../lib/node/fileStorage.ts', import.meta.url)))};
 const storage = await fileStorage(process.argv[2]);
-await storage.write('a', new Map([['x.bin', new Uint8Array([1])]]));
-await storage.setLatest('a');
+// Many files: a deletion long enough for an exit to cut it short, were the process not kept alive.
+await storage.write('a', new Map(Array.from({ length: 400 }, (_, i) => [\`x\${i}.bin\`, new Uint8Array([1])])));
+await storage.write('b', new Map([['x.bin', new Uint8Array([2])]]));
+await storage.setLatest('b');
+// Two deletions after their answers: the old b that this one replaces, and a.
+await storage.write('b', new Map([['x.bin', new Uint8Array(1 << 20)]]));
+await storage.remove('a');
 console.log('saved', await storage.latest());`,
     );
     // Next to node_modules, so that the external tfjs resolves as it does for the library.
@@ -153,8 +176,9 @@ console.log('saved', await storage.latest());`,
     buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', target: 'node20', external: ['@tensorflow/*'], outfile: bundle, logLevel: 'silent' });
     const run = spawnSync(process.execPath, [bundle, join(dir, 'ckpt')], { encoding: 'utf8', timeout: 20_000 });
     expect(run.error).toBeUndefined();
-    expect(`${run.stdout.trim()}${run.stderr}`).toBe('saved a');
+    expect(`${run.stdout.trim()}${run.stderr}`).toBe('saved b');
     expect(run.status).toBe(0);
+    expect((await readdir(join(dir, 'ckpt'))).sort()).toEqual(['b', 'latest']);
   });
 });
 

@@ -4,7 +4,9 @@
  * steps (write, fsync, rename) proceed while the main thread computes, instead of one step per turn of its
  * event loop. Not public.
  *
- * One thread per process, started on first use; it keeps the process alive only while a request is pending.
+ * One thread per process, started on first use; it keeps the process alive only while a request is pending,
+ * including a deletion that goes on after its request was answered (removing a checkpoint, or the old one a
+ * commit replaced).
  */
 import { Worker } from 'node:worker_threads';
 
@@ -80,6 +82,7 @@ function renameIfExists(from, to) {
   }
 }
 
+// Returns what is left to delete once the request is answered (an old checkpoint of the same name), if anything.
 function commit(r) {
   fs.mkdirSync(r.tmp);
   try {
@@ -89,40 +92,57 @@ function commit(r) {
     const replaced = renameIfExists(r.final, r.aside);
     fs.renameSync(r.tmp, r.final);
     syncDir(r.root);
-    if (replaced) fs.rmSync(r.aside, { recursive: true, force: true });
+    return replaced ? r.aside : undefined;
   } catch (error) {
     fs.rmSync(r.tmp, { recursive: true, force: true });
     throw error;
   }
 }
 
+function pointer(r) {
+  let committed = false;
+  try { committed = fs.statSync(r.target).isDirectory(); } catch {}
+  if (!committed) throw Object.assign(new Error('not committed'), { code: 'ENOTCOMMITTED' });
+  writeSynced(r.tmp, Buffer.from(r.text));
+  fs.renameSync(r.tmp, r.path);
+  syncDir(r.root);
+}
+
+// Out of sight at once (a rename); the deletion itself comes after the answer.
+const remove = (r) => (renameIfExists(r.path, r.trash) ? r.trash : undefined);
+
 parentPort.on('message', ({ id, request: r }) => {
+  let garbage;
   try {
-    if (r.op === 'commit') commit(r);
-    else if (r.op === 'pointer') {
-      let committed = false;
-      try { committed = fs.statSync(r.target).isDirectory(); } catch {}
-      if (!committed) throw Object.assign(new Error('not committed'), { code: 'ENOTCOMMITTED' });
-      writeSynced(r.tmp, Buffer.from(r.text));
-      fs.renameSync(r.tmp, r.path);
-      syncDir(r.root);
-    } else if (renameIfExists(r.path, r.trash)) {
-      // Out of sight at once; if the deletion is cut short, the .tmp- leftover goes at the next open.
-      fs.rmSync(r.trash, { recursive: true, force: true });
-    }
-    parentPort.postMessage({ id });
+    garbage = r.op === 'commit' ? commit(r) : r.op === 'pointer' ? pointer(r) : remove(r);
   } catch (error) {
     parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
+    return;
   }
+  // A commit's buffers (each file's bytes span theirs whole: io sends no view) go back, for the next save to
+  // write into: a fresh buffer costs its page faults.
+  const buffers = r.op === 'commit' ? [...new Set(r.files.map(([, bytes]) => bytes.buffer))].filter((b) => b.byteLength > 0) : [];
+  if (garbage === undefined) {
+    parentPort.postMessage({ id, buffers }, buffers);
+    return;
+  }
+  // A deletion (~2 ms for a checkpoint here: one unlink per file) is nothing the caller waits for: it is
+  // answered first, and told when the deletion is over, so that the process is kept alive until then. A
+  // deletion cut short or failed leaves a .tmp- directory that the next open removes.
+  parentPort.postMessage({ id, more: true, buffers }, buffers);
+  try { fs.rmSync(garbage, { recursive: true, force: true }); } catch {}
+  parentPort.postMessage({ id });
 });
 `;
 
 interface Pending {
-  readonly resolve: () => void;
+  readonly resolve: (buffers: ReadonlyArray<ArrayBuffer>) => void;
   readonly reject: (error: Error) => void;
+  /** Answered, with a deletion still under way on the thread. */
+  answered: boolean;
 }
 
-/** The thread, and the requests it has not answered yet. */
+/** The thread, and the requests it has not finished yet. */
 interface Thread {
   readonly worker: Worker;
   readonly pending: Map<number, Pending>;
@@ -142,41 +162,46 @@ function start(): Thread {
     for (const p of thread.pending.values()) p.reject(error);
     thread.pending.clear();
   };
-  worker.on('message', ({ id, error }: { id: number; error?: { message: string; code?: string } }) => {
+  type Answer = { id: number; error?: { message: string; code?: string }; more?: true; buffers?: ReadonlyArray<ArrayBuffer> };
+  worker.on('message', ({ id, error, more, buffers = [] }: Answer) => {
     const p = thread.pending.get(id);
-    thread.pending.delete(id);
+    if (p === undefined) return;
+    if (!p.answered) {
+      if (error) p.reject(new IoError(error.message, error.code));
+      else p.resolve(buffers);
+    }
+    // Still referenced while a deletion goes on after the answer (more): an exit would cut it short.
+    if (more) p.answered = true;
+    else thread.pending.delete(id);
     if (thread.pending.size === 0) worker.unref();
-    if (error) p?.reject(new IoError(error.message, error.code));
-    else p?.resolve();
   });
   worker.on('error', (error) => failAll(error));
   worker.on('exit', (code) => failAll(new IoError(`the checkpoint I/O thread exited with code ${code}`, undefined)));
   return thread;
 }
 
+const spansWhole = (bytes: Uint8Array): boolean => bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+
 /**
  * Does `request` on the I/O thread. The buffers of `files` that span a whole ArrayBuffer are transferred
- * (the caller must not use them afterwards); others are copied. Rejects, never throws.
+ * (the caller must not use them afterwards); the bytes of other views are copied. Rejects, never throws.
+ *
+ * @returns once done, a commit's buffers, back from the thread (fresh objects: the transferred ones stay
+ *   detached) for a next save to reuse; nothing for other requests
  */
-export function io(request: IoRequest): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+export function io(request: IoRequest): Promise<ReadonlyArray<ArrayBuffer>> {
+  return new Promise<ReadonlyArray<ArrayBuffer>>((resolve, reject) => {
     const id = nextId++;
     let thread: Thread | undefined;
     try {
       thread = current ??= start();
-      const transfer =
-        request.op === 'commit'
-          ? request.files
-              .map(([, bytes]) => bytes.buffer)
-              .filter(
-                (b, i, all): b is ArrayBuffer =>
-                  // Not a detached (or empty) one: postMessage would drop the whole message without a word.
-                  b instanceof ArrayBuffer && b.byteLength > 0 && all.indexOf(b) === i && request.files.every(([, x]) => x.buffer !== b || x.byteLength === b.byteLength),
-              )
-          : [];
-      thread.pending.set(id, { resolve, reject });
+      // A view into a larger buffer is copied out first: sent as it is, the whole buffer under it would be cloned.
+      const sent: IoRequest = request.op === 'commit' ? { ...request, files: request.files.map(([name, bytes]) => [name, spansWhole(bytes) ? bytes : bytes.slice()] as const) } : request;
+      // Not a detached (or empty) buffer: postMessage throws DataCloneError for a detached one in the list.
+      const transfer = sent.op === 'commit' ? [...new Set(sent.files.map(([, bytes]) => bytes.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0) : [];
+      thread.pending.set(id, { resolve, reject, answered: false });
       thread.worker.ref();
-      thread.worker.postMessage({ id, request }, transfer);
+      thread.worker.postMessage({ id, request: sent }, transfer);
     } catch (error) {
       // A thread that cannot start, or a request that cannot be sent (a detached buffer: DataCloneError).
       if (thread) {
