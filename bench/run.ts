@@ -30,7 +30,7 @@ import { type KernelsResult, kernels } from './cases/kernels.js';
 import { type OverheadResult, overhead } from './cases/overhead.js';
 import { type ProfileResult, profile } from './cases/profile.js';
 import { type DashboardResult, dashboardCost } from './cases/dashboard.js';
-import { type CheckpointResult, checkpointCase } from './cases/checkpoint.js';
+import { type CheckpointResult, checkpointCase, UPDATES as CHECKPOINT_UPDATES } from './cases/checkpoint.js';
 import { type CeilingResult, type WorkersResult, ceiling, pytorch, workersCase } from './cases/workers.js';
 
 type Backend = 'wasm' | 'cpu';
@@ -284,8 +284,8 @@ async function main(): Promise<void> {
   if (checkpointResults.length > 0) {
     const kb = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
     printTable(
-      '9. Checkpoints: one saveCheckpoint (params + Adam state, fileStorage with fsync) vs one train() update (8 × 32 digits); main ms = its main-thread time; train+ckpt / train = 20 updates with checkpoints({ every: 1 }) over the same without, to the last update (saves made of 20)',
-      ['backend', 'model', 'params', 'checkpoint', 'save ms', 'encode ms', 'main ms', 'update ms', 'save/update', 'encode/update', 'main/update', 'train+ckpt / train'],
+      '9. Checkpoints: one saveCheckpoint (params + Adam state, fileStorage with fsync) vs one train() update (8 × 32 digits); main ms = its main-thread time; train+ckpt / train = 20 updates with checkpoints({ every: 1 }) over the same without, to the last update (saves made of 20); lost/save = training time lost per save made, in updates',
+      ['backend', 'model', 'params', 'checkpoint', 'save ms', 'encode ms', 'main ms', 'update ms', 'save/update', 'encode/update', 'main/update', 'train+ckpt / train', 'lost/save'],
       checkpointResults.map((r) => [
         r.backend,
         r.model,
@@ -299,6 +299,8 @@ async function main(): Promise<void> {
         show(r.encodeRatio),
         (r.mainMs / r.updateMs.median).toFixed(2),
         r.trainingCost && r.savesPerRun !== undefined ? `${show(r.trainingCost)} (${r.savesPerRun.toFixed(1)} saves)` : 'n/a',
+        // Training time lost per save made, in updates: what one save costs a run, whatever the cadence.
+        r.trainingCost && r.savesPerRun ? (((r.trainingCost.median - 1) * CHECKPOINT_UPDATES) / r.savesPerRun).toFixed(2) : 'n/a',
       ]),
     );
   }

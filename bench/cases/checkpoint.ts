@@ -58,7 +58,7 @@ export interface CheckpointResult {
   readonly savesPerRun?: number;
 }
 
-const UPDATES = 20;
+export const UPDATES = 20;
 const MAIN_SAVES = 20;
 const N = 8;
 
