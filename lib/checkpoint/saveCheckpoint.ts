@@ -60,10 +60,12 @@ export async function saveCheckpoint<S>(storage: CheckpointStorage, options: Sav
   const files = await encodeCheckpoint(state, fingerprint, random);
   const name = checkpointName(positionOf(state));
   await storage.write(name, files);
-  // Listing does not depend on latest: both at once, and the deletions only once latest names the new one.
-  const [, listed] = await Promise.all([storage.setLatest(name), keep === undefined ? [] : storage.list()]);
+  // Listing does not depend on latest: both at once; the deletions, and any failure, only once both are over.
+  const [pointed, listed] = await Promise.allSettled([storage.setLatest(name), keep === undefined ? [] : storage.list()]);
+  if (pointed.status === 'rejected') throw pointed.reason;
+  if (listed.status === 'rejected') throw listed.reason;
   if (keep !== undefined) {
-    const older = listed.filter((n) => n !== name);
+    const older = listed.value.filter((n) => n !== name);
     for (const old of older.slice(0, Math.max(0, older.length - (keep - 1)))) await storage.remove(old);
   }
   return name;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../errors/CheckpointError.js';
-import { checkSafeName, isSafeName } from '../checkpoint/internal/format.js';
+import { checkSafeName, isSafeName, WEIGHTS } from '../checkpoint/internal/format.js';
 import { giveBack } from '../checkpoint/internal/spareBuffer.js';
 import type { CheckpointStorage } from '../checkpoint/types.js';
 import { io, IoError } from './internal/ioThread.js';
@@ -61,7 +61,8 @@ export async function fileStorage(dir: string): Promise<CheckpointStorage> {
       for (const file of files.keys()) checkSafeName(name, file, file);
       const request = { op: 'commit', final: at(name), tmp: temp(name), aside: temp(`${name}-old`), root, files: [...files] } as const;
       const done = await io(request).catch(failed(name, 'cannot be written'));
-      for (const buffer of done) giveBack(buffer);
+      // weights.bin's is the one worth keeping: the next save of this run writes one of the same size.
+      for (const [file, buffer] of done) if (file === WEIGHTS) giveBack(buffer);
     },
     list: async () => {
       const entries = await readdir(root, { withFileTypes: true });

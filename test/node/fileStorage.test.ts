@@ -21,11 +21,15 @@ import { adam } from '../../lib/optim/adam.js';
 import { bitsOf } from '../checkpoint/support.js';
 
 let dir: string;
+let tensorsBefore: number;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gradstream-ckpt-'));
+  tensorsBefore = tf.memory().numTensors;
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
+  // Every test frees what it made: saving reads tensors and makes none, loading hands its tensors over.
+  expect(tf.memory().numTensors).toBe(tensorsBefore);
 });
 
 const params = () => ({ 'dense/kernel': tf.tensor2d([[1, 2], [3, 4], [5, 6]]), 'dense/bias': tf.tensor1d([0.5, -0.5]) });
@@ -123,22 +127,46 @@ describe('fileStorage: its disk thread', () => {
     expect(Array.from(await storage.read('b', 'x.bin', 1))).toEqual([2]);
   });
 
-  it('takes a buffer that a file spans whole (transferred), and copies a view into a larger one', async () => {
+  it('takes a buffer that a file spans whole (transferred), and copies a view into a larger one, a Node Buffer too', async () => {
     const storage = await fileStorage(dir);
     const whole = new Uint8Array([1, 2, 3]);
     const shared = new Uint8Array(16).fill(7);
     const view = shared.subarray(4, 8);
-    await storage.write('a', new Map([['whole.bin', whole], ['view.bin', view]]));
+    // A Buffer's slice() is a view: copied as one, the whole buffer under it would have been transferred.
+    const nodeBuffer = Buffer.alloc(100, 5);
+    await storage.write('a', new Map([['whole.bin', whole], ['view.bin', view], ['buffer.bin', nodeBuffer.subarray(10, 20)]]));
     expect(whole.byteLength).toBe(0);
     expect(Array.from(shared)).toEqual(new Array<number>(16).fill(7));
+    expect(nodeBuffer.byteLength).toBe(100);
+    expect(Array.from(await storage.read('a', 'buffer.bin', 10))).toEqual(new Array<number>(10).fill(5));
     expect(Array.from(await storage.read('a', 'whole.bin', 3))).toEqual([1, 2, 3]);
     expect(Array.from(await storage.read('a', 'view.bin', 4))).toEqual([7, 7, 7, 7]);
   });
 
-  it("gives a file's buffer back once it is on disk, for the next save of that size to write into (no fresh buffer to fault in)", async () => {
+  it('saves different values one after the other into the buffer given back, and loads each back exactly', async () => {
+    const p1 = params();
+    const p2 = tf.tidy(() => Object.fromEntries(Object.entries(p1).map(([n, t]) => [n, tf.mul(t, -3.5)])) as ReturnType<typeof params>);
+    const opt = adam({ learningRate: 0.01 });
+    const s1 = opt.init(p1);
+    // Moments that differ from the first state's zeros, so that no byte of the second save repeats the first's.
+    const zeros = opt.init(p2);
+    const [updates, s2] = opt.update(p2, zeros, p2);
+    disposeTree([updates, zeros]);
+    const fingerprint = fingerprintOf({ model: { params: p1 }, optimizer: opt, accumulationSteps: 4 });
+    const storage = await fileStorage(dir);
+    const first = await saveCheckpoint(storage, { state: stateAt(1, p1, s1), fingerprint });
+    const second = await saveCheckpoint(storage, { state: stateAt(2, p2, s2), fingerprint });
+
+    const [a, b] = [await loadCheckpoint(storage, { name: first, fingerprint }), await loadCheckpoint(storage, { name: second, fingerprint })];
+    expect(bitsOf(a.state)).toEqual(bitsOf(stateAt(1, p1, s1)));
+    expect(bitsOf(b.state)).toEqual(bitsOf(stateAt(2, p2, s2)));
+    disposeTree([a.state, b.state, p1, p2, s1, s2]);
+  });
+
+  it("gives weights.bin's buffer back once it is on disk, for the next save of that size to write into (no fresh buffer to fault in)", async () => {
     const storage = await fileStorage(dir);
     const bytes = Uint8Array.from({ length: 4096 }, (_, i) => (i % 251) + 1);
-    await storage.write('a', new Map([['weights.bin', bytes.slice()], ['small.json', new Uint8Array([1])]]));
+    await storage.write('a', new Map([['weights.bin', bytes.slice()], ['other.json', new Uint8Array(5000).fill(9)]]));
 
     // The buffer back holds what was written: a fresh one would be zeros. Another size gets a fresh one.
     expect(Array.from(takeBuffer(4095))).toEqual(new Array<number>(4095).fill(0));

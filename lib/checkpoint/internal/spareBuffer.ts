@@ -17,7 +17,7 @@ export function takeBuffer(bytes: number): Uint8Array {
   return new Uint8Array(buffer);
 }
 
-/** Gives `buffer` back; the caller must hold no view of it. The largest given back is kept. */
+/** Gives `buffer` back; the caller must hold no view of it. It replaces the spare: the newest save's size is the next one's. */
 export function giveBack(buffer: ArrayBuffer): void {
-  if (buffer.byteLength > 0 && (spare === undefined || buffer.byteLength >= spare.byteLength)) spare = buffer;
+  if (buffer.byteLength > 0) spare = buffer;
 }

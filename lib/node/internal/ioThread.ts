@@ -119,24 +119,25 @@ parentPort.on('message', ({ id, request: r }) => {
     parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
     return;
   }
-  // A commit's buffers (each file's bytes span theirs whole: io sends no view) go back, for the next save to
-  // write into: a fresh buffer costs its page faults.
-  const buffers = r.op === 'commit' ? [...new Set(r.files.map(([, bytes]) => bytes.buffer))].filter((b) => b.byteLength > 0) : [];
+  // A commit's buffers (each file's bytes span theirs whole: io sends no view) go back by file name, for the
+  // next save to write into: a fresh buffer costs its page faults.
+  const buffers = r.op === 'commit' ? r.files.map(([name, bytes]) => [name, bytes.buffer]).filter(([, b]) => b.byteLength > 0) : [];
+  const transfer = [...new Set(buffers.map(([, b]) => b))];
   if (garbage === undefined) {
-    parentPort.postMessage({ id, buffers }, buffers);
+    parentPort.postMessage({ id, buffers }, transfer);
     return;
   }
   // A deletion (~2 ms for a checkpoint here: one unlink per file) is nothing the caller waits for: it is
   // answered first, and told when the deletion is over, so that the process is kept alive until then. A
   // deletion cut short or failed leaves a .tmp- directory that the next open removes.
-  parentPort.postMessage({ id, more: true, buffers }, buffers);
+  parentPort.postMessage({ id, more: true, buffers }, transfer);
   try { fs.rmSync(garbage, { recursive: true, force: true }); } catch {}
   parentPort.postMessage({ id });
 });
 `;
 
 interface Pending {
-  readonly resolve: (buffers: ReadonlyArray<ArrayBuffer>) => void;
+  readonly resolve: (buffers: ReadonlyArray<readonly [name: string, buffer: ArrayBuffer]>) => void;
   readonly reject: (error: Error) => void;
   /** Answered, with a deletion still under way on the thread. */
   answered: boolean;
@@ -162,7 +163,7 @@ function start(): Thread {
     for (const p of thread.pending.values()) p.reject(error);
     thread.pending.clear();
   };
-  type Answer = { id: number; error?: { message: string; code?: string }; more?: true; buffers?: ReadonlyArray<ArrayBuffer> };
+  type Answer = { id: number; error?: { message: string; code?: string }; more?: true; buffers?: ReadonlyArray<readonly [name: string, buffer: ArrayBuffer]> };
   worker.on('message', ({ id, error, more, buffers = [] }: Answer) => {
     const p = thread.pending.get(id);
     if (p === undefined) return;
@@ -186,17 +187,18 @@ const spansWhole = (bytes: Uint8Array): boolean => bytes.buffer instanceof Array
  * Does `request` on the I/O thread. The buffers of `files` that span a whole ArrayBuffer are transferred
  * (the caller must not use them afterwards); the bytes of other views are copied. Rejects, never throws.
  *
- * @returns once done, a commit's buffers, back from the thread (fresh objects: the transferred ones stay
- *   detached) for a next save to reuse; nothing for other requests
+ * @returns once done, a commit's buffers by file name, back from the thread (fresh objects: the transferred
+ *   ones stay detached) for a next save to reuse; nothing for other requests
  */
-export function io(request: IoRequest): Promise<ReadonlyArray<ArrayBuffer>> {
-  return new Promise<ReadonlyArray<ArrayBuffer>>((resolve, reject) => {
+export function io(request: IoRequest): Promise<ReadonlyArray<readonly [name: string, buffer: ArrayBuffer]>> {
+  return new Promise<ReadonlyArray<readonly [name: string, buffer: ArrayBuffer]>>((resolve, reject) => {
     const id = nextId++;
     let thread: Thread | undefined;
     try {
       thread = current ??= start();
-      // A view into a larger buffer is copied out first: sent as it is, the whole buffer under it would be cloned.
-      const sent: IoRequest = request.op === 'commit' ? { ...request, files: request.files.map(([name, bytes]) => [name, spansWhole(bytes) ? bytes : bytes.slice()] as const) } : request;
+      // A view into a larger buffer is copied out first: sent as it is, the whole buffer under it would be
+      // cloned. Copied with the constructor: a Node Buffer's slice() is a view, not a copy.
+      const sent: IoRequest = request.op === 'commit' ? { ...request, files: request.files.map(([name, bytes]) => [name, spansWhole(bytes) ? bytes : new Uint8Array(bytes)] as const) } : request;
       // Not a detached (or empty) buffer: postMessage throws DataCloneError for a detached one in the list.
       const transfer = sent.op === 'commit' ? [...new Set(sent.files.map(([, bytes]) => bytes.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0) : [];
       thread.pending.set(id, { resolve, reject, answered: false });
