@@ -25,11 +25,20 @@ import { train } from '../../lib/train/train.js';
 import type { TrainStep } from '../../lib/train/types.js';
 import { alternate, ratio, type AlternateOptions } from '../internal/alternate.js';
 import { makeLayers, optimizer } from '../internal/fixtures.js';
-import type { Summary } from '../internal/stats.js';
+import { summarize, type Summary } from '../internal/stats.js';
 
 const N = 8;
 /** Windows (updates) per timed iteration. */
 const WINDOWS_PER_ITERATION = 4;
+/**
+ * Windows each contender runs before any is timed. A thread's gradient code reaches its steady speed only
+ * after a few hundred samples (V8 compiling the JavaScript and tiering up the wasm: measured here, a worker's
+ * sample took 2.5-3.5 ms over its first 300 and 1.7 ms after, with the main thread computing beside it),
+ * and a run lives in that steady state. A worker of the pool computes about half of each window.
+ */
+export const WARM_WINDOWS = 100;
+/** The samples a worker of the pool computes while warming up: the ceiling's threads warm up as long. */
+export const WARM_SAMPLES = (WARM_WINDOWS * N) / 2;
 
 export interface WorkersResult {
   readonly microBatch: number;
@@ -42,8 +51,8 @@ export interface WorkersResult {
 
 export interface CeilingResult {
   readonly microBatch: number;
-  /** Throughput of two unsynchronised threads over one. */
-  readonly speedup: number;
+  /** Throughput of two unsynchronised threads over one, over alternated rounds. */
+  readonly speedup: Summary;
 }
 
 /** One long train() run fed window by window: `push` returns once the window's update is made. */
@@ -91,13 +100,14 @@ function longRun(examples: Examples, microBatch: number, pipeline: WorkersResult
   return { push, close };
 }
 
-export async function workersCase(examples: Examples, microBatch: number, pipeline: WorkersResult['pipeline'], timing: AlternateOptions): Promise<WorkersResult> {
+export async function workersCase(examples: Examples, microBatch: number, pipeline: WorkersResult['pipeline'], timing: AlternateOptions, warmWindows: number): Promise<WorkersResult> {
   const runs = {
     'main thread': longRun(examples, microBatch, pipeline, 0, false),
     'main + 1 worker': longRun(examples, microBatch, pipeline, 1, true),
     '2 workers': longRun(examples, microBatch, pipeline, 2, false),
   };
   try {
+    for (const run of Object.values(runs)) for (let w = 0; w < warmWindows; w++) run.push();
     // Several windows back to back per timed iteration, as in a run: a pool's first window after the other
     // contenders ran pays for waking its workers, which a run pays once.
     const timings = await alternate(
@@ -123,25 +133,30 @@ export async function workersCase(examples: Examples, microBatch: number, pipeli
   }
 }
 
-/** Two threads computing `samples` gradient samples each with no synchronisation, against one alone. */
-export async function ceiling(microBatch: number, samples: number): Promise<CeilingResult> {
+/**
+ * Two threads computing `samples` gradient samples each with no synchronisation, against one alone: in
+ * `rounds` alternated rounds (one alone, both at once; then the other way round), on two threads warmed up
+ * once, the median of the rounds' ratios. One sequence of one, two and one thread, as measured before,
+ * swung from ×1.33 to ×2.24 between runs on this shared machine: above 2, a neighbour had slowed one part.
+ */
+export async function ceiling(microBatch: number, samples: number, warmSamples: number, rounds: number): Promise<CeilingResult> {
   const script = new URL('../internal/ceilingWorker.js', import.meta.url);
-  const timeOf = async (threads: number): Promise<number> => {
-    const workers = Array.from({ length: threads }, () => new Worker(script, { workerData: { microBatch, samples } }));
-    try {
-      await Promise.all(workers.map((w) => new Promise((ok, fail) => w.once('message', ok).once('error', fail))));
-      const times = await Promise.all(
-        workers.map((w) => new Promise<number>((ok, fail) => { w.once('message', ok).once('error', fail); w.postMessage('go'); })),
-      );
-      return Math.max(...times);
-    } finally {
-      await Promise.all(workers.map((w) => w.terminate()));
+  const workers = [0, 1].map(() => new Worker(script, { workerData: { microBatch, samples, warmSamples } }));
+  try {
+    await Promise.all(workers.map((w) => new Promise((ok, fail) => w.once('message', ok).once('error', fail))));
+    const go = (w: Worker) => new Promise<number>((ok, fail) => { w.once('message', ok).once('error', fail); w.postMessage('go'); });
+    const ratios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const aloneFirst = r % 2 === 0;
+      const alone1 = aloneFirst ? await go(workers[r % 2] as Worker) : 0;
+      const both = Math.max(...(await Promise.all(workers.map(go))));
+      const alone = aloneFirst ? alone1 : await go(workers[r % 2] as Worker);
+      ratios.push((2 * alone) / both);
     }
-  };
-  const alone = await timeOf(1);
-  const both = await timeOf(2);
-  const alone2 = await timeOf(1);
-  return { microBatch, speedup: (2 * (alone + alone2)) / 2 / both };
+    return { microBatch, speedup: summarize(ratios) };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }
 
 /** PyTorch CPU on the same work, ms per update (median), per pipeline; `undefined` when torch is absent. */
