@@ -189,7 +189,7 @@ const program = (now: Date, chosen: (name: 'train' | 'verify' | 'dashboard', raw
     .addOption(new Option('--epochs <n>', 'passes over the training set').default(3))
     .addOption(new Option('--backend <name>', `TensorFlow.js backend: ${BACKENDS.join(' | ')}`).default('wasm'))
     .addOption(
-      new Option('--workers <n|auto>', "worker threads computing each window's micro-batches beside the main thread (0: none; auto: one per core but the main thread's; same metrics either way; they pay only at large micro-batches, see docs/performance.md)").default(0),
+      new Option('--workers <n|auto>', "worker threads computing each window's micro-batches beside the main thread (0: none; auto: one per core but the main thread's; same metrics either way; they pay in long runs of larger models, see docs/performance.md)").default(0),
     )
     .addOption(new Option('--seed <n>', 'seed of the split, the shuffles and the initial weights').default(42))
     .addOption(new Option('--train-size <n>', 'training examples').default(8000))
