@@ -26,7 +26,10 @@ export interface CheckpointStorage {
    * allocated. Throws a {@link CheckpointError} when the file is missing or larger.
    */
   read(name: string, file: string, maxBytes: number): Promise<Uint8Array>;
-  /** Deletes a checkpoint (nothing if absent). */
+  /**
+   * Removes a checkpoint (nothing if absent): once the promise resolves, `list` and reads no longer see it. A
+   * storage may finish deleting its files afterwards (fileStorage does, on its disk thread).
+   */
   remove(name: string): Promise<void>;
   /** Points `latest` at a committed checkpoint, atomically: a reader sees the old name or the new. */
   setLatest(name: string): Promise<void>;
