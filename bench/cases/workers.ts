@@ -144,7 +144,20 @@ export async function ceiling(microBatch: number, samples: number, warmSamples: 
   const workers = [0, 1].map(() => new Worker(script, { workerData: { microBatch, samples, warmSamples } }));
   try {
     await Promise.all(workers.map((w) => new Promise((ok, fail) => w.once('message', ok).once('error', fail))));
-    const go = (w: Worker) => new Promise<number>((ok, fail) => { w.once('message', ok).once('error', fail); w.postMessage('go'); });
+    // Each listener goes with the answer: rounds of once-listeners that never fire would pile up on the worker.
+    const go = (w: Worker) =>
+      new Promise<number>((ok, fail) => {
+        const onError = (error: Error) => {
+          w.off('message', onMessage);
+          fail(error);
+        };
+        const onMessage = (ms: number) => {
+          w.off('error', onError);
+          ok(ms);
+        };
+        w.once('message', onMessage).once('error', onError);
+        w.postMessage('go');
+      });
     const ratios: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const aloneFirst = r % 2 === 0;
