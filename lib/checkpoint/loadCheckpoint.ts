@@ -10,6 +10,7 @@ import {
   CHECKSUMS,
   checkSafeName,
   checkVersion,
+  DTYPE_BYTES,
   MAX_CHECKSUMS_BYTES,
   MAX_STATE_BYTES,
   parseJson,
@@ -35,7 +36,6 @@ export interface LoadCheckpointOptions {
 }
 
 const COUNTERS = ['step', 'microBatches', 'examples', 'skippedMicroBatches', 'skippedUpdates'] as const;
-const DTYPE_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
 
 /**
  * Loads a checkpoint that {@link saveCheckpoint} wrote, after checking all of it: every file's size

@@ -3,7 +3,7 @@ import { CheckpointError } from '../errors/CheckpointError.js';
 import { valuesView } from '../internal/valuesView.js';
 import type { TrainState } from '../train/types.js';
 import { takeBuffer } from './internal/spareBuffer.js';
-import { CHECKSUMS, FORMAT, FORMAT_VERSION, flatten, jsonBytes, RESERVED, sha256, STATE, WEIGHTS } from './internal/format.js';
+import { CHECKSUMS, DTYPE_BYTES, FORMAT, FORMAT_VERSION, flatten, jsonBytes, RESERVED, sha256, STATE, WEIGHTS } from './internal/format.js';
 import type { CheckpointStorage, DataPosition, Fingerprint, Json } from './types.js';
 
 /** Options of {@link saveCheckpoint}. */
@@ -117,8 +117,6 @@ export async function encodeCheckpoint<S>(state: TrainState<S>, fingerprint: Fin
   ]);
 }
 
-const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool: 1 };
-
 /**
  * tfjs's weights format (`tf.io.encodeWeights`: the tensors' bytes one after the other, described by
  * `{ name, shape, dtype }` specs), written straight from the backend's memory into one buffer: no buffer per
@@ -130,11 +128,11 @@ const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool
 async function encodeWeights(tensors: ReadonlyArray<readonly [string, tf.Tensor]>): Promise<{ weights: Uint8Array; specs: tf.io.WeightsManifestEntry[] }> {
   // On a GPU backend a synchronous read would block until the device is done: tfjs's encoder reads asynchronously.
   const synchronous = tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
-  if (!synchronous || tensors.some(([, t]) => BYTES[t.dtype] === undefined)) {
+  if (!synchronous || tensors.some(([, t]) => DTYPE_BYTES[t.dtype] === undefined)) {
     const { data, specs } = await tf.io.encodeWeights(tensors.map(([name, tensor]) => ({ name, tensor })));
     return { weights: new Uint8Array(data), specs };
   }
-  const weights = takeBuffer(tensors.reduce((n, [, t]) => n + t.size * (BYTES[t.dtype] as number), 0));
+  const weights = takeBuffer(tensors.reduce((n, [, t]) => n + t.size * (DTYPE_BYTES[t.dtype] as number), 0));
   let offset = 0;
   // Synchronously, view after view: a view stays valid only until the next tfjs call.
   for (const [, t] of tensors) {

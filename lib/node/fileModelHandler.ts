@@ -3,10 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError } from '../errors/CheckpointError.js';
-import { isSafeName } from '../checkpoint/internal/format.js';
+import { DTYPE_BYTES, isSafeName } from '../checkpoint/internal/format.js';
 
 const MAX_MODEL_JSON = 64 * 1024 * 1024;
-const DTYPE_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
 
 /**
  * A TensorFlow.js `IOHandler` for the file system, which plain `@tensorflow/tfjs` lacks in Node (only

@@ -89,8 +89,7 @@ export async function fileStorage(dir: string): Promise<CheckpointStorage> {
       await io({ op: 'remove', path: at(name), trash: temp(`${name}-removed`) }).catch(failed(name, 'cannot be removed'));
     },
     setLatest: async (name) => {
-      const tmp = join(root, `${TEMP}${LATEST}-${process.pid}-${randomBytes(4).toString('hex')}`);
-      await io({ op: 'pointer', tmp, target: at(name), path: join(root, LATEST), root, text: `${name}\n` }).catch((error: unknown) =>
+      await io({ op: 'pointer', tmp: temp(LATEST), target: at(name), path: join(root, LATEST), root, text: `${name}\n` }).catch((error: unknown) =>
         failed(name, 'cannot be made latest')(error instanceof IoError && error.code === 'ENOTCOMMITTED' ? new CheckpointError(name, '', 'cannot be latest: it is not committed') : error),
       );
     },
