@@ -18,6 +18,7 @@ import type { Loss, Model } from '../models/types.js';
 import type { Params } from '../optim/types.js';
 import type { GradientPool, GradientPoolRun } from '../parallel/types.js';
 import { workerExited, workerStarted } from './internal/liveWorkers.js';
+import { spansWhole } from './internal/spansWhole.js';
 import { readsFresh, tensorFromBorrowed, valuesView } from '../internal/valuesView.js';
 import {
   EVENTS,
@@ -386,10 +387,15 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
     return progressed;
   };
 
+  /** A closed run, or one broken by an error, takes nothing more. */
+  const checkUsable = (): void => {
+    if (closed || broken) throw new Error(`${FN}: the run is ${closed ? 'closed' : 'broken by an earlier error'}`);
+  };
+
   const submit = (p: Params, batch: Batch): void => {
     let held = false;
     try {
-      if (closed || broken) throw new Error(`${FN}: the run is ${closed ? 'closed' : 'broken by an earlier error'}`);
+      checkUsable();
       if (submitted === 0) {
         // Every window has its own number, also one with the same params object as the last (a skipped
         // update keeps them): a micro-batch still queued at a worker from an earlier window can never be
@@ -445,7 +451,7 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   };
 
   const collect = (): ReadonlyArray<GradientSample> => {
-    if (closed || broken) throw new Error(`${FN}: the run is ${closed ? 'closed' : 'broken by an earlier error'}`);
+    checkUsable();
     try {
       // The sequential path's own code, for the main thread's share.
       const compute = (index: number, batch: Batch): void => {
@@ -522,7 +528,7 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
 function transferable(tensors: ReadonlyArray<tf.Tensor>, arrays: ReadonlyArray<ArrayLike<number>>): ArrayBuffer[] {
   return arrays.flatMap((a, i) =>
     // A fresh read of a tensor on the wasm heap; on cpu, dataSync returns the backend's own array.
-    readsFresh(tensors[i] as tf.Tensor) && ArrayBuffer.isView(a) && a.buffer instanceof ArrayBuffer && a.byteLength > 0 && a.byteLength === a.buffer.byteLength ? [a.buffer] : [],
+    readsFresh(tensors[i] as tf.Tensor) && ArrayBuffer.isView(a) && a.byteLength > 0 && spansWhole(a) ? [a.buffer as ArrayBuffer] : [],
   );
 }
 

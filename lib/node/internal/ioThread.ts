@@ -9,6 +9,7 @@
  * commit replaced).
  */
 import { Worker } from 'node:worker_threads';
+import { spansWhole } from './spansWhole.js';
 
 /** A request, as the thread receives it (paths are absolute and already checked by fileStorage). */
 export type IoRequest =
@@ -180,8 +181,6 @@ function start(): Thread {
   worker.on('exit', (code) => failAll(new IoError(`the checkpoint I/O thread exited with code ${code}`, undefined)));
   return thread;
 }
-
-const spansWhole = (bytes: Uint8Array): boolean => bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 
 /**
  * Does `request` on the I/O thread. The buffers of `files` that span a whole ArrayBuffer are transferred
