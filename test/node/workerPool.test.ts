@@ -30,19 +30,23 @@ interface Run {
   readonly params: Record<string, Float32Array>;
 }
 
-/** Trains the fixture MLP on `sizes` micro-batches and returns every step's numbers and the final params. */
+/**
+ * Trains the fixture MLP on `sizes` micro-batches and returns every step's numbers and the final params.
+ * The workers' model is the fixtures' pure `apply` unless `poolModel` names another module export; the
+ * pool's peak bytes per worker (0 for a worker that computed nothing) go into `peakBytes`, when given.
+ */
 async function runOnce(
   sizes: ReadonlyArray<number>,
   accumulationSteps: AccumulationSteps,
   workers: number | undefined,
-  extra: { nonFinite?: NonFinitePolicy; poison?: number; model?: () => Model; mainShare?: boolean } = {},
+  extra: { nonFinite?: NonFinitePolicy; poison?: number; model?: () => Model; mainShare?: boolean; poolModel?: WorkerPoolOptions['model']; peakBytes?: number[] } = {},
 ): Promise<Run> {
   const model = extra.model?.() ?? mlp(5, 4, 3, 11);
   const data = batchData(sizes.reduce((a, b) => a + b, 0), 5, 3, 21);
   if (extra.poison !== undefined) data.xs[extra.poison * 5] = Number.NaN;
   const batches = splitBatch(data, sizes);
   const shared = extra.mainShare === undefined ? {} : { mainShare: extra.mainShare };
-  const gradients = workers === undefined ? undefined : pool({ workers, ...shared, ...(extra.model ? {} : { model: pureModel() }) });
+  const gradients = workers === undefined ? undefined : pool({ workers, ...shared, ...(extra.model ? {} : { model: extra.poolModel ?? pureModel() }) });
   const steps = await lastValueFrom(
     from(batches).pipe(
       train({
@@ -60,6 +64,7 @@ async function runOnce(
   const params = valuesOf(last?.params ?? model.params);
   disposeStep(last);
   tf.dispose(Object.values(model.params));
+  extra.peakBytes?.push(...(gradients?.peakBytes() ?? []));
   return { steps: steps.map(({ params: _p, state: _s, ...numbers }) => numbers), params };
 }
 
@@ -143,42 +148,21 @@ describe('workerPool: exact', () => {
   it('the main thread computes what no worker has claimed: with a worker stuck at start, the whole run, bit for bit', async () => {
     const sizes = [2, 3, 1, 2, 2];
     const sequential = await runOnce(sizes, 2, undefined);
-    const model = mlp(5, 4, 3, 11);
-    const gradients = pool({ workers: 1, model: { url: new URL('./fixtures/stuck.mjs', import.meta.url), export: 'apply' } });
-    const params = await expectNoLeaks(async () => {
-      const steps = await lastValueFrom(
-        from(splitBatch(batchData(10, 5, 3, 21), sizes)).pipe(
-          train({ model, loss: losses.meanSquaredError, optimizer: adam({ learningRate: 0.05 }), accumulationSteps: 2, gradients }),
-          toArray(),
-        ),
-      );
-      const last = steps[steps.length - 1];
-      const values = valuesOf(last?.params ?? {});
-      disposeStep(last);
-      return values;
-    });
-    expect(params).toEqual(sequential.params);
-    expect(gradients.peakBytes()).toEqual([0]);
-    tf.dispose(Object.values(model.params));
+    const peakBytes: number[] = [];
+    const pooled = await expectNoLeaks(() => runOnce(sizes, 2, 1, { poolModel: { url: new URL('./fixtures/stuck.mjs', import.meta.url), export: 'apply' }, peakBytes }));
+    expect(pooled.params).toEqual(sequential.params);
+    expect(peakBytes).toEqual([0]);
     await allWorkersGone();
   });
 
   it('without a main-thread share, every worker computes its micro-batches, bit for bit', async () => {
     const sizes = [2, 3, 1, 2, 2, 1];
     const sequential = await runOnce(sizes, 3, undefined);
-    const model = mlp(5, 4, 3, 11);
-    const gradients = pool({ workers: 3, mainShare: false, model: pureModel() });
-    const steps = await lastValueFrom(
-      from(splitBatch(batchData(11, 5, 3, 21), sizes)).pipe(
-        train({ model, loss: losses.meanSquaredError, optimizer: adam({ learningRate: 0.05 }), accumulationSteps: 3, gradients }),
-        toArray(),
-      ),
-    );
-    const last = steps[steps.length - 1];
-    expect(valuesOf(last?.params ?? {})).toEqual(sequential.params);
-    expect(gradients.peakBytes().every((bytes) => bytes > 0)).toBe(true);
-    disposeStep(last);
-    tf.dispose(Object.values(model.params));
+    const peakBytes: number[] = [];
+    const pooled = await expectNoLeaks(() => runOnce(sizes, 3, 3, { mainShare: false, peakBytes }));
+    expect(pooled.params).toEqual(sequential.params);
+    expect(peakBytes).toHaveLength(3);
+    expect(peakBytes.every((bytes) => bytes > 0)).toBe(true);
     await allWorkersGone();
   });
 
