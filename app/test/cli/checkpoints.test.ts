@@ -34,7 +34,6 @@ const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig =>
   ...overrides,
 });
 
-
 const tempDir = () => mkdtempSync(join(tmpdir(), 'gs-ckpt-'));
 const weights = (out: string) => readFileSync(join(out, 'model', 'weights.bin'));
 const summaryOf = (out: string) => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { config: { resumedFrom: string | null }; interrupted: boolean };

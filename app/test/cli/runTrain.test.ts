@@ -38,7 +38,6 @@ const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig =>
   ...overrides,
 });
 
-
 const readEvents = (out: string): MetricEvent[] =>
   readFileSync(join(out, 'metrics.jsonl'), 'utf8')
     .split('\n')
