@@ -56,10 +56,11 @@ export interface WorkerPoolOptions {
    */
   readonly workers?: number | 'auto';
   /**
-   * Whether the main thread computes a share of each window too (default `true`): it would otherwise
-   * only wait while the workers compute. Its micro-batches fail with the sequential path's own errors.
-   * Done with its share, it also takes the micro-batches that no worker has begun (the last ones a worker
-   * would reach), so a slow or still-starting worker does not hold the window up.
+   * Whether the main thread computes micro-batches too (default `true`): it would otherwise only wait
+   * while the workers compute. Whenever the next sample in order is not ready, it takes the window's first
+   * micro-batch that no worker has begun, so it computes as much as its other work (summing the samples,
+   * the optimizer's update) leaves it time for, and a slow or still-starting worker does not hold the
+   * window up. Its micro-batches fail with the sequential path's own errors.
    */
   readonly mainShare?: boolean;
   /**
@@ -97,11 +98,11 @@ interface WorkerPoolConfig {
  * message, and a worker claims it (in shared memory) before computing it; its gradients come back through
  * a few shared slots per worker, copied straight from the worker's backend memory and out into the main
  * thread's (no buffer is allocated per micro-batch: on virtual machines a fresh megabyte costs ~0.7 ms in
- * page faults). With `mainShare`, the main thread computes every micro-batch that no worker has
- * claimed once its own share is done: the first windows of a run, while the workers start, and the tail of
- * a window whose worker is slower. Who computes a micro-batch changes nothing in its sample. The main
- * thread waits for a window's samples (in timed waits, checking that no worker died) and applies the
- * optimizer as without a pool. The workers start when the stream is subscribed and are terminated when it
+ * page faults). The samples go on in order, each as soon as it is ready, so the main thread sums
+ * one while the workers compute the next. Waiting for one, with `mainShare`, it computes the window's first
+ * micro-batch that no worker has begun (every one of the first windows of a run, while the workers start);
+ * without, it waits (in timed waits, checking that no worker died). Who computes a micro-batch changes
+ * nothing in its sample. The optimizer is applied on the main thread, as without a pool. The workers start when the stream is subscribed and are terminated when it
  * completes, fails or is unsubscribed.
  *
  * How the model reaches a worker: a model made by `fromLayersModel` by itself (its JSON topology; the
@@ -214,14 +215,7 @@ function paramSpecs(params: Params): ReadonlyArray<ParamSpec> {
   });
 }
 
-/** The main thread's share of the open window: its micro-batches, kept until collect computes them. */
-interface MainLane {
-  readonly main: true;
-  readonly held: Array<{ readonly index: number; readonly batch: Batch }>;
-}
-
 interface Lane {
-  readonly main?: false;
   readonly worker: Worker;
   readonly port: MessagePort;
   /** Its gradient slots, and their states (see WorkerInit). */
@@ -260,12 +254,6 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   const fastWasmKernels = backend === 'wasm' && fastWasmKernelsInForce();
 
   const lanes: Lane[] = [];
-  const mainLane: MainLane | undefined = config.mainShare ? { main: true, held: [] } : undefined;
-  // Round robin over the main thread (first, when it shares) and the workers.
-  const allLanes = (): ReadonlyArray<Lane | MainLane> => (mainLane ? [mainLane, ...lanes] : lanes);
-  const dropHeld = (): void => {
-    for (const { batch } of mainLane?.held.splice(0) ?? []) disposeBatch(batch);
-  };
   /** The open window's micro-batches sent to workers and not yet answered, by index. */
   const sent = new Map<number, Sent>();
   const dropSent = (): void => {
@@ -282,7 +270,6 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   const close = (): void => {
     if (closed) return;
     closed = true;
-    dropHeld();
     dropSent();
     dropReceived();
     for (const lane of lanes) {
@@ -349,7 +336,6 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
     for (const [index, { claims: sentWith }] of sent) claim(sentWith, index, window);
     for (const lane of lanes) lane.waiting.length = 0;
     submitted = 0;
-    dropHeld();
     dropSent();
     dropReceived();
     throw error;
@@ -408,15 +394,9 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         }
         windowParams = p;
       } else if (p !== windowParams) throw new Error(`${FN}: the parameters changed in the middle of a window`);
-      // Round robin from the window's first micro-batch: the same assignment in every window and run.
-      const all = allLanes();
-      const lane = all[submitted % all.length] as Lane | MainLane;
-      if (lane.main) {
-        lane.held.push({ index: submitted, batch });
-        held = true;
-        submitted += 1;
-        return;
-      }
+      // Round robin over the workers from the window's first micro-batch: the same assignment in every
+      // window and run (the main thread, when it shares, takes from any of them; see collect).
+      const lane = lanes[submitted % lanes.length] as Lane;
       if (submitted >= claims.length) {
         // A larger array for the indices from here on; each worker gets it with its next micro-batch, and
         // every micro-batch is claimed in the array it was sent with (see Sent).
@@ -450,76 +430,94 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
     }
   };
 
-  const collect = (): ReadonlyArray<GradientSample> => {
-    checkUsable();
+  /** The sequential path's own code, for a micro-batch the main thread computes. */
+  const compute = (index: number, batch: Batch): void => {
     try {
-      // The sequential path's own code, for the main thread's share.
-      const compute = (index: number, batch: Batch): void => {
-        try {
-          received.set(index, gradientSample(model, loss, windowParams as Params, batch));
-        } finally {
-          disposeBatch(batch);
+      received.set(index, gradientSample(model, loss, windowParams as Params, batch));
+    } finally {
+      disposeBatch(batch);
+    }
+  };
+
+  /**
+   * With a main-thread share: claims the first micro-batch of the window that no worker has begun, and
+   * computes it. A worker claims its micro-batches in order, and so does the main thread here, so the two
+   * work through the window from its start, like threads sharing one queue, and the samples become ready
+   * about in order. Who computes a micro-batch changes nothing in its sample: the same code on the same
+   * backend.
+   */
+  const computeNext = (): boolean => {
+    if (!config.mainShare) return false;
+    for (const [index, { lane, batch, claims: sentWith }] of sent) {
+      if (!claim(sentWith, index, window)) continue;
+      lane.waiting.splice(lane.waiting.indexOf(index), 1);
+      sent.delete(index);
+      compute(index, batch);
+      return true;
+    }
+    return false;
+  };
+
+  /** A dead worker fails the run, also when the main thread could compute its share: a pool that silently shrinks would only look slow. */
+  const checkAlive = (): void => {
+    for (const [w, lane] of lanes.entries()) {
+      if (Atomics.load(control, exitedSlot(w)) !== 1) continue;
+      // Messages it sent before dying were read before this check: it died without answering.
+      const code = Atomics.load(control, exitCodeSlot(config.workers, w));
+      const what = lane.waiting[0] === undefined ? `window ${window}` : `micro-batch ${lane.waiting[0]} of window ${window}`;
+      fail(
+        new WorkerError(FN, w, what, { name: 'exit', message: `the worker exited with code ${code} before answering`, stack: '', exitCode: code }, lane.waiting[0]),
+      );
+    }
+  };
+
+  /**
+   * The window's samples, in submission order, each as soon as it is ready: the caller sums one while the
+   * workers compute the next ones. Waiting for a sample, the main thread reads what the workers sent, or
+   * computes a micro-batch nobody has begun (with `mainShare`), or waits in timed slices.
+   */
+  function* collect(): Generator<GradientSample, void, undefined> {
+    checkUsable();
+    const count = submitted;
+    let finished = false;
+    try {
+      for (let index = 0; index < count; index++) {
+        while (!received.has(index)) {
+          const seen = Atomics.load(control, EVENTS);
+          if (readMessages() || computeNext()) continue;
+          checkAlive();
+          // Timed: while this thread waits, no event can reach it, so it wakes now and then to look again.
+          Atomics.wait(control, EVENTS, seen, WAIT_SLICE_MS);
         }
-      };
-      // The main thread's share first, while the workers compute theirs; between its micro-batches it
-      // empties the workers' gradient slots, so that they never wait for one.
-      while (mainLane && mainLane.held.length > 0) {
-        const { index, batch } = mainLane.held.shift() as MainLane['held'][number];
-        compute(index, batch);
-        readMessages();
+        if (index === count - 1) {
+          // The window is complete; what the workers said meanwhile (a failed start, an exit) still counts.
+          readMessages();
+          checkAlive();
+          submitted = 0;
+          finished = true;
+        }
+        const sample = received.get(index) as GradientSample;
+        // The caller's from here on.
+        received.delete(index);
+        yield sample;
       }
-      /**
-       * Done first, the main thread takes the last unanswered micro-batch of a worker, if that worker has not
-       * claimed it yet (a worker claims its micro-batches in order, so the last is the one it would reach
-       * last). Who computes a micro-batch changes nothing in its sample: the same code on the same backend.
-       */
-      const takeOne = (): boolean => {
-        if (!mainLane) return false;
-        for (const lane of lanes) {
-          const index = lane.waiting[lane.waiting.length - 1];
-          if (index === undefined) continue;
-          const { batch, claims: sentWith } = sent.get(index) as Sent;
-          if (!claim(sentWith, index, window)) continue;
-          lane.waiting.pop();
-          sent.delete(index);
-          compute(index, batch);
-          return true;
-        }
-        return false;
-      };
-      /** A dead worker fails the run, also when the main thread could compute its share: a pool that silently shrinks would only look slow. */
-      const checkAlive = (): void => {
-        for (const [w, lane] of lanes.entries()) {
-          if (Atomics.load(control, exitedSlot(w)) !== 1) continue;
-          // Messages it sent before dying were read before this check: it died without answering.
-          const code = Atomics.load(control, exitCodeSlot(config.workers, w));
-          const what = lane.waiting[0] === undefined ? `window ${window}` : `micro-batch ${lane.waiting[0]} of window ${window}`;
-          fail(
-            new WorkerError(FN, w, what, { name: 'exit', message: `the worker exited with code ${code} before answering`, stack: '', exitCode: code }, lane.waiting[0]),
-          );
-        }
-      };
-      while (received.size < submitted) {
-        const seen = Atomics.load(control, EVENTS);
-        if (readMessages() || takeOne()) continue;
-        checkAlive();
-        // Timed: while this thread waits, no event can reach it, so it wakes now and then to look again.
-        Atomics.wait(control, EVENTS, seen, WAIT_SLICE_MS);
-      }
-      // The window is complete; what the workers said meanwhile (a failed start, an exit) still counts.
-      readMessages();
-      checkAlive();
-      const samples = Array.from({ length: submitted }, (_, i) => received.get(i) as GradientSample);
-      received.clear();
-      submitted = 0;
-      return samples;
+      if (count === 0) finished = true;
     } catch (error) {
       // Whatever failed (a worker, the main thread's own micro-batch, this code), nothing of the window is
       // kept, and the run is unusable.
       if (broken) throw error;
-      return fail(error);
+      fail(error);
+    } finally {
+      // Left before its end (the caller stopped reading): the rest of the window is nobody's.
+      if (!finished && !broken) {
+        try {
+          fail(new Error(`${FN}: a window's samples were not all read`));
+        } catch {
+          // Freed and marked broken; the caller left on purpose.
+        }
+      }
     }
-  };
+  }
 
   return { submit, collect, close };
 }

@@ -13,7 +13,8 @@ import type { GradientPool } from './types.js';
  * Micro-batches to gradient samples through a {@link GradientPool}: the window's micro-batches are
  * handed to the pool as they arrive and collected, in order, when the window is full (or when the
  * stream completes with a partial window), so that the samples reach `accumulate` exactly as the
- * sequential path would make them: same order, same window boundaries.
+ * sequential path would make them: same order, same window boundaries. Each sample goes on as soon as the
+ * pool has it, so `accumulate` adds it while the pool computes the next ones.
  *
  * The window's size is read when its first micro-batch arrives, from the updates made so far (the
  * same `accumulationSteps(step)` that `accumulate` reads); parameters change only after the samples of
@@ -37,7 +38,7 @@ export function pooledSamples(
       let size = 0;
       // Micro-batches a resumed open window already holds: they shorten the first window only.
       let carried = alreadyInWindow;
-      const collect = (): ReadonlyArray<GradientSample> => {
+      const collect = (): Iterable<GradientSample> => {
         pending = 0;
         return run.collect();
       };

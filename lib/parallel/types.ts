@@ -29,15 +29,18 @@ export interface GradientPoolRun {
   /**
    * Hands over one micro-batch of the open window, to be computed with `params`.
    * Ownership: the run takes `batch` (disposed once its values are read, also when this throws);
-   * `params` stay the caller's and must stay valid and unchanged until {@link collect} returns.
+   * `params` stay the caller's and must stay valid and unchanged until the window's {@link collect} has yielded its last sample.
    */
   submit(params: Params, batch: Batch): void;
   /**
-   * Waits for every micro-batch submitted since the last collect and returns their samples in
-   * submission order; the samples' tensors belong to the caller.
-   * @throws when a micro-batch could not be computed (the run is unusable afterwards)
+   * The samples of every micro-batch submitted since the last collect, in submission order, each as soon
+   * as it is ready: iterating waits for the next one, so the caller can sum a sample while the pool still
+   * computes the later ones. The samples' tensors belong to the caller once yielded.
+   * Read it to the end before the next {@link submit}: a collect left unfinished leaves the run unusable
+   * (its remaining samples are freed). An array is a valid result too (all samples at once).
+   * @throws when a micro-batch could not be computed, while iterating (the run is unusable afterwards)
    */
-  collect(): ReadonlyArray<GradientSample>;
+  collect(): Iterable<GradientSample>;
   /** Stops the run and frees what it holds (idempotent). */
   close(): void;
 }

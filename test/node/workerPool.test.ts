@@ -1,4 +1,7 @@
 import { fc, test as fcTest } from '@fast-check/vitest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { from, lastValueFrom, map, Subject, take, toArray } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
@@ -108,7 +111,7 @@ async function checkWindows(
     const data = batchData(sizes.reduce((a, b) => a + b, 0), 5, 3, 100 + w);
     for (const batch of splitBatch(data, sizes)) run.submit(model.params, batch);
     if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    const samples = run.collect();
+    const samples = [...run.collect()];
     expect(samples.map((s) => s.examples)).toEqual(sizes);
     splitBatch(data, sizes).forEach((batch, i) => {
       const expected = gradientSample(model, losses.meanSquaredError, model.params, batch);
@@ -218,6 +221,59 @@ describe('workerPool: exact', () => {
     await checkRun({ workers: 2 }, [{ sizes: [1, 2, 3, 4, 5], pauseMs: 0 }]);
   });
 
+  it('collect yields each sample as soon as it is ready: the first ones arrive while the worker is still inside the last', async () => {
+    const model = mlp(5, 4, 3, 11);
+    // The last micro-batch holds its worker until the gate file exists (gatedApply): a collect that waited for
+    // the whole window would never yield the first sample, and the gated micro-batch would fail after 10 s.
+    const number = 1000 + Math.floor(Math.random() * 1e6);
+    const gate = join(tmpdir(), `gradstream-gate-${number}`);
+    const data = batchData(6, 5, 3, 31);
+    data.xs[4 * 5] = number;
+    const run = pool({ workers: 1, mainShare: false, model: pureModel('gatedApply') }).open(model, losses.meanSquaredError);
+    try {
+      await expectNoLeaks(async () => {
+        try {
+          for (const batch of splitBatch(data, [2, 2, 2])) run.submit(model.params, batch);
+          const samples = run.collect()[Symbol.iterator]();
+          const ready = [samples.next(), samples.next()];
+          writeFileSync(gate, '');
+          const last = samples.next();
+          expect(samples.next().done).toBe(true);
+          for (const { value } of [...ready, last]) {
+            expect(value?.examples).toBe(2);
+            if (value) tf.dispose([...Object.values(value.grads), value.loss]);
+          }
+        } finally {
+          run.close();
+        }
+      });
+    } finally {
+      rmSync(gate, { force: true });
+    }
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
+  });
+
+  it('a collect left before its end leaves the run broken, and frees the rest of the window', async () => {
+    const model = mlp(5, 4, 3, 11);
+    const run = pool({ workers: 1, model: pureModel() }).open(model, losses.meanSquaredError);
+    await expectNoLeaks(async () => {
+      try {
+        for (const batch of splitBatch(batchData(6, 5, 3, 32), [2, 2, 2])) run.submit(model.params, batch);
+        for (const s of run.collect()) {
+          tf.dispose([...Object.values(s.grads), s.loss]);
+          break;
+        }
+        const [late] = splitBatch(batchData(2, 5, 3, 33), [2]);
+        expect(() => run.submit(model.params, late!)).toThrow(/broken by an earlier error/);
+      } finally {
+        run.close();
+      }
+    });
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
+  });
+
   it('a Layers model reaches the workers by itself and trains as on one thread', async () => {
     const layersModel = () => {
       const layers = tf.sequential({
@@ -305,11 +361,18 @@ describe('workerPool: failure is clean', () => {
         // Windows until the worker's failure has arrived: the main thread computes each whole (its share, and
         // the micro-batch the worker never claims), and the failure is reported all the same.
         for (let attempt = 0; attempt < 200 && error === undefined; attempt++) {
+          const batches = splitBatch(batchData(4, 5, 3, 21), [2, 2]);
+          let taken = 0;
           try {
-            for (const batch of splitBatch(batchData(4, 5, 3, 21), [2, 2])) run.submit(model.params, batch);
+            for (const batch of batches) {
+              taken += 1;
+              run.submit(model.params, batch);
+            }
             for (const s of run.collect()) tf.dispose([...Object.values(s.grads), s.loss]);
           } catch (e) {
             error = e;
+            // The failure may come while submitting: what the run did not take is still ours.
+            for (const { xs, ys } of batches.slice(taken)) tf.dispose([xs, ys]);
           }
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
@@ -329,9 +392,9 @@ describe('workerPool: failure is clean', () => {
     await expectNoLeaks(async () => {
       try {
         for (const batch of splitBatch(batchData(4, 5, 3, 21), [2, 2])) run.submit(model.params, batch);
-        expect(() => run.collect()).toThrow(WorkerError);
+        expect(() => [...run.collect()]).toThrow(WorkerError);
         // A second collect would otherwise wait for the answer the failed worker never gives.
-        expect(() => run.collect()).toThrow(/broken by an earlier error/);
+        expect(() => [...run.collect()]).toThrow(/broken by an earlier error/);
         const [late] = splitBatch(batchData(2, 5, 3, 22), [2]);
         expect(() => run.submit(model.params, late!)).toThrow(/broken by an earlier error/);
         expect(late!.xs.isDisposed).toBe(true);
