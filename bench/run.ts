@@ -235,7 +235,9 @@ async function main(): Promise<void> {
       for (const microBatch of [32, 128]) {
         for (const pipeline of ['pre-split', 'dataset batch'] as const) {
           log(`workers ${microBatch} ${pipeline}`);
-          const t = quick ? { warmup: 1, rounds: 2, perRound: 1 } : { warmup: 2, rounds: 10, perRound: 1 };
+          // More rounds than the other cases: a round is 4 windows of ~12 ms at 32, and one pause of a thread (a
+          // 3-10 ms scavenge, measured on this shared machine) moves its ratio by up to a fifth.
+          const t = quick ? { warmup: 1, rounds: 2, perRound: 1 } : { warmup: 2, rounds: 24, perRound: 1 };
           workerResults.push(await workersCase(examples, microBatch, pipeline, t, quick ? 2 : WARM_WINDOWS));
         }
         log(`ceiling ${microBatch}`);
