@@ -32,6 +32,7 @@ import { type ProfileResult, profile } from './cases/profile.js';
 import { type DashboardResult, dashboardCost } from './cases/dashboard.js';
 import { type CheckpointResult, checkpointCase, UPDATES as CHECKPOINT_UPDATES } from './cases/checkpoint.js';
 import { type CeilingResult, type WorkersResult, ceiling, pytorch, WARM_SAMPLES, WARM_WINDOWS, workersCase } from './cases/workers.js';
+import { coreSpeeds } from './internal/coreSpeeds.js';
 
 type Backend = 'wasm' | 'cpu';
 const BACKENDS: ReadonlyArray<Backend> = ['wasm', 'cpu'];
@@ -226,7 +227,10 @@ async function main(): Promise<void> {
   const workerResults: WorkersResult[] = [];
   const ceilings: CeilingResult[] = [];
   const torch: Array<{ microBatch: number; threads: number; msPerUpdate: Record<string, number> | undefined }> = [];
+  let cores: ReadonlyArray<number> | undefined;
   if (cases.has('workers')) {
+    log('core speeds');
+    cores = coreSpeeds(quick ? 1 : 3);
     await tf.setBackend('wasm');
     await tf.ready();
     // As the CLI does on wasm; the workers install the same kernels (registrations are per thread).
@@ -263,6 +267,11 @@ async function main(): Promise<void> {
         ((c) => (c ? `×${show(c, 2)}` : 'n/a'))(ceilings.find((c) => c.microBatch === r.microBatch)?.speedup),
         `${((Math.max(r.mainAndWorkerVsMain.median, r.twoWorkersVsMain.median) / ceilingOf(r.microBatch)) * 100).toFixed(0)}%`,
       ]),
+    );
+    console.log(
+      cores === undefined
+        ? 'Core speeds: skipped (no taskset)'
+        : `Core speeds, each core alone (a 128 × 784 by 784 × 256 wasm matmul, pinned with taskset): ${cores.map((ms, i) => `core ${i} ${ms.toFixed(2)} ms`).join(', ')}; slowest / fastest ×${(Math.max(...cores) / Math.min(...cores)).toFixed(2)}`,
     );
     if (torch.every((t) => t.msPerUpdate === undefined)) console.log('PyTorch: skipped: python3-torch not installed');
     else {
@@ -323,6 +332,7 @@ async function main(): Promise<void> {
     dashboard: dashboardResults,
     workers: workerResults,
     ceilings,
+    coreSpeedsMs: cores ?? null,
     pytorch: torch,
   };
   const out = fileURLToPath(new URL('../../../../bench/results.json', import.meta.url));
