@@ -131,7 +131,7 @@ async function start(): Promise<(message: BatchMessage) => void> {
   return (message) => {
     try {
       if (message.claims) claims = new Int32Array(message.claims);
-      // The main thread computed it already (it takes the last ones of a window when it is done first).
+      // The main thread computed it already (it takes any micro-batch no worker has begun when it would otherwise wait).
       if (!claim(claims, message.index, message.window)) return;
       if (message.window !== window) {
         // The window's parameters, copied out of shared memory once per window (main wrote them before

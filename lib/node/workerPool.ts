@@ -315,6 +315,8 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   let window = 0;
   let windowParams: Params | undefined;
   let submitted = 0;
+  /** A collect has begun and its last sample has not been read yet. */
+  let collecting = false;
   let broken = false;
 
   const writeParams = (p: Params): void => {
@@ -336,6 +338,7 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
     for (const [index, { claims: sentWith }] of sent) claim(sentWith, index, window);
     for (const lane of lanes) lane.waiting.length = 0;
     submitted = 0;
+    collecting = false;
     dropSent();
     dropReceived();
     throw error;
@@ -382,6 +385,8 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
     let held = false;
     try {
       checkUsable();
+      // Its window would be the one still being read, and its sample would never be read: the run breaks.
+      if (collecting) fail(new Error(`${FN}: a micro-batch was submitted before the samples of the last collect were all read`));
       if (submitted === 0) {
         // Every window has its own number, also one with the same params object as the last (a skipped
         // update keeps them): a micro-batch still queued at a worker from an earlier window can never be
@@ -440,11 +445,11 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
   };
 
   /**
-   * With a main-thread share: claims the first micro-batch of the window that no worker has begun, and
-   * computes it. A worker claims its micro-batches in order, and so does the main thread here, so the two
-   * work through the window from its start, like threads sharing one queue, and the samples become ready
-   * about in order. Who computes a micro-batch changes nothing in its sample: the same code on the same
-   * backend.
+   * With a main-thread share: claims the first micro-batch of the window that no worker has begun, from
+   * whichever worker it was sent to, and computes it. A worker claims its micro-batches in order, and so
+   * does the main thread here, so they work through the window from its start and the samples become ready
+   * about in order; with one worker, the two threads share one queue and the faster does more. Who computes
+   * a micro-batch changes nothing in its sample: the same code on the same backend.
    */
   const computeNext = (): boolean => {
     if (!config.mainShare) return false;
@@ -473,16 +478,28 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
 
   /**
    * The window's samples, in submission order, each as soon as it is ready: the caller sums one while the
-   * workers compute the next ones. Waiting for a sample, the main thread reads what the workers sent, or
-   * computes a micro-batch nobody has begun (with `mainShare`), or waits in timed slices.
+   * workers compute the next ones. The window is closed at once (the next submit opens a new one, and is
+   * refused until its samples have all been read).
    */
-  function* collect(): Generator<GradientSample, void, undefined> {
+  const collect = (): Iterable<GradientSample> => {
     checkUsable();
     const count = submitted;
+    if (count === 0) return [];
+    collecting = true;
+    return samplesOf(count);
+  };
+
+  /**
+   * Waiting for a sample, the main thread reads what the workers sent, or computes a micro-batch nobody has
+   * begun (with `mainShare`), or waits in timed slices.
+   */
+  function* samplesOf(count: number): Generator<GradientSample, void, undefined> {
     let finished = false;
     try {
       for (let index = 0; index < count; index++) {
         while (!received.has(index)) {
+          // Closed or broken while the caller held a sample: nothing more will come.
+          checkUsable();
           const seen = Atomics.load(control, EVENTS);
           if (readMessages() || computeNext()) continue;
           checkAlive();
@@ -494,6 +511,7 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
           readMessages();
           checkAlive();
           submitted = 0;
+          collecting = false;
           finished = true;
         }
         const sample = received.get(index) as GradientSample;
@@ -501,15 +519,14 @@ function openRun(config: WorkerPoolConfig, model: Model, loss: Loss, peaks: numb
         received.delete(index);
         yield sample;
       }
-      if (count === 0) finished = true;
     } catch (error) {
       // Whatever failed (a worker, the main thread's own micro-batch, this code), nothing of the window is
       // kept, and the run is unusable.
-      if (broken) throw error;
+      if (broken || closed) throw error;
       fail(error);
     } finally {
       // Left before its end (the caller stopped reading): the rest of the window is nobody's.
-      if (!finished && !broken) {
+      if (!finished && !broken && !closed) {
         try {
           fail(new Error(`${FN}: a window's samples were not all read`));
         } catch {

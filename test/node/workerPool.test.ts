@@ -194,8 +194,8 @@ describe('workerPool: exact', () => {
   });
 
   it('more than 64 micro-batches for a slow worker in one window (the claims array grows): each computed once, bit for bit', async () => {
-    // Once the worker has started, the main thread takes many of the slow worker's micro-batches, from the
-    // back, across the arrays they were sent with.
+    // Once the worker has started, the main thread takes many of the slow worker's micro-batches, across the
+    // arrays they were sent with.
     await checkRun(
       { workers: 1, model: pureModel('slowApply') },
       [
@@ -254,18 +254,61 @@ describe('workerPool: exact', () => {
     await allWorkersGone();
   });
 
-  it('a collect left before its end leaves the run broken, and frees the rest of the window', async () => {
+  it('a collect left before its end leaves the run broken, and frees the rest of the window at once', async () => {
     const model = mlp(5, 4, 3, 11);
     const run = pool({ workers: 1, model: pureModel() }).open(model, losses.meanSquaredError);
+    try {
+      const before = tf.memory().numTensors;
+      for (const batch of splitBatch(batchData(6, 5, 3, 32), [2, 2, 2])) run.submit(model.params, batch);
+      for (const s of run.collect()) {
+        tf.dispose([...Object.values(s.grads), s.loss]);
+        break;
+      }
+      // Freed when the reading stopped, not only when the run is closed.
+      expect(tf.memory().numTensors - before, 'tensors left alive').toBe(0);
+      const [late] = splitBatch(batchData(2, 5, 3, 33), [2]);
+      expect(() => run.submit(model.params, late!)).toThrow(/broken by an earlier error/);
+      expect(tf.memory().numTensors - before, 'tensors left alive').toBe(0);
+    } finally {
+      run.close();
+    }
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
+  });
+
+  it('a submit before the last collect was read to its end breaks the run, says so, and holds nothing', async () => {
+    const model = mlp(5, 4, 3, 11);
+    const run = pool({ workers: 1, model: pureModel() }).open(model, losses.meanSquaredError);
+    try {
+      const before = tf.memory().numTensors;
+      for (const batch of splitBatch(batchData(4, 5, 3, 34), [2, 2])) run.submit(model.params, batch);
+      const unread = run.collect();
+      const [early, late] = splitBatch(batchData(4, 5, 3, 35), [2, 2]);
+      expect(() => run.submit(model.params, early!)).toThrow(/before the samples of the last collect were all read/);
+      expect(() => [...unread]).toThrow(/broken by an earlier error/);
+      expect(() => run.submit(model.params, late!)).toThrow(/broken by an earlier error/);
+      expect(tf.memory().numTensors - before, 'tensors left alive').toBe(0);
+    } finally {
+      run.close();
+    }
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
+  });
+
+  it('reading a collect on after the run was closed fails at once instead of waiting', async () => {
+    const model = mlp(5, 4, 3, 11);
+    // Micro-batch 1 holds the worker (its gate never opens), so its sample cannot be ready.
+    const data = batchData(6, 5, 3, 36);
+    data.xs[2 * 5] = 1000 + Math.floor(Math.random() * 1e6);
+    const run = pool({ workers: 1, mainShare: false, model: pureModel('gatedApply') }).open(model, losses.meanSquaredError);
     await expectNoLeaks(async () => {
       try {
-        for (const batch of splitBatch(batchData(6, 5, 3, 32), [2, 2, 2])) run.submit(model.params, batch);
-        for (const s of run.collect()) {
-          tf.dispose([...Object.values(s.grads), s.loss]);
-          break;
-        }
-        const [late] = splitBatch(batchData(2, 5, 3, 33), [2]);
-        expect(() => run.submit(model.params, late!)).toThrow(/broken by an earlier error/);
+        for (const batch of splitBatch(data, [2, 2, 2])) run.submit(model.params, batch);
+        const samples = run.collect()[Symbol.iterator]();
+        const first = samples.next().value;
+        if (first) tf.dispose([...Object.values(first.grads), first.loss]);
+        run.close();
+        expect(() => samples.next()).toThrow(/the run is closed/);
       } finally {
         run.close();
       }
@@ -333,6 +376,38 @@ describe('workerPool: failure is clean', () => {
     expect(e.worker).toBe(e.input);
   });
 
+  it('a window that fails after some of its samples went downstream (a worker fails at micro-batch 2 of 4) frees everything', async () => {
+    const model = mlp(5, 4, 3, 11);
+    const data = batchData(8, 5, 3, 37);
+    data.xs[4 * 5] = 1000;
+    let parts: ReturnType<typeof splitBatch> = [];
+    // The worker computes micro-batches 0 and 1 and only then fails at 2, 300 ms later: by then their samples
+    // have been added to the window's running sum downstream.
+    const error = await expectNoLeaks(() => {
+      parts = splitBatch(data, [2, 2, 2, 2]);
+      return lastValueFrom(
+        from(parts).pipe(
+          train({
+            model,
+            loss: losses.meanSquaredError,
+            optimizer: adam({ learningRate: 0.05 }),
+            accumulationSteps: 4,
+            gradients: pool({ workers: 1, mainShare: false, model: pureModel('failingAtMarkApply') }),
+            nonFinite: 'error',
+          }),
+        ),
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    });
+    expect(error).toBeInstanceOf(WorkerError);
+    expect((error as WorkerError).workerMessage).toBe('boom at the marked micro-batch');
+    expect(parts.every((b) => b.xs.isDisposed && b.ys.isDisposed)).toBe(true);
+    tf.dispose(Object.values(model.params));
+    await allWorkersGone();
+  });
+
   it("an error thrown in a worker's loss fails the stream with a WorkerError", async () => {
     const error = await failing({ workers: 2, mainShare: false, model: pureModel(), loss: { url: fixtures, export: 'throwingLoss' } });
     expect(error).toBeInstanceOf(WorkerError);
@@ -358,8 +433,8 @@ describe('workerPool: failure is clean', () => {
     let error: unknown;
     await expectNoLeaks(async () => {
       try {
-        // Windows until the worker's failure has arrived: the main thread computes each whole (its share, and
-        // the micro-batch the worker never claims), and the failure is reported all the same.
+        // Windows until the worker's failure has arrived: the main thread computes each whole (every
+        // micro-batch, since the worker never claims one), and the failure is reported all the same.
         for (let attempt = 0; attempt < 200 && error === undefined; attempt++) {
           const batches = splitBatch(batchData(4, 5, 3, 21), [2, 2]);
           let taken = 0;
