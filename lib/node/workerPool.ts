@@ -102,8 +102,8 @@ interface WorkerPoolConfig {
  * one while the workers compute the next. Waiting for one, with `mainShare`, it computes the window's first
  * micro-batch that no worker has begun (every one of the first windows of a run, while the workers start);
  * without, it waits (in timed waits, checking that no worker died). Who computes a micro-batch changes
- * nothing in its sample. The optimizer is applied on the main thread, as without a pool. The workers start when the stream is subscribed and are terminated when it
- * completes, fails or is unsubscribed.
+ * nothing in its sample. The optimizer is applied on the main thread, as without a pool. The workers start
+ * when the stream is subscribed and are terminated when it completes, fails or is unsubscribed.
  *
  * How the model reaches a worker: a model made by `fromLayersModel` by itself (its JSON topology; the
  * weights are the window's parameters); a pure-function model through a module that exports it
@@ -221,7 +221,7 @@ interface Lane {
   /** Its gradient slots, and their states (see WorkerInit). */
   readonly slots: Float32Array;
   readonly slotStates: Int32Array;
-  /** Indices (in the open window) sent to this worker and not yet answered, oldest first. */
+  /** Indices (in the open window) sent to this worker, neither answered nor taken by the main thread, oldest first. */
   readonly waiting: number[];
 }
 

@@ -29,7 +29,8 @@ export interface GradientPoolRun {
   /**
    * Hands over one micro-batch of the open window, to be computed with `params`.
    * Ownership: the run takes `batch` (disposed once its values are read, also when this throws);
-   * `params` stay the caller's and must stay valid and unchanged until the window's {@link collect} has yielded its last sample.
+   * `params` stay the caller's and must stay valid and unchanged until the window's {@link collect} has
+   * yielded its last sample.
    */
   submit(params: Params, batch: Batch): void;
   /**
