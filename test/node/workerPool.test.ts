@@ -393,7 +393,6 @@ describe('workerPool: failure is clean', () => {
             optimizer: adam({ learningRate: 0.05 }),
             accumulationSteps: 4,
             gradients: pool({ workers: 1, mainShare: false, model: pureModel('failingAtMarkApply') }),
-            nonFinite: 'error',
           }),
         ),
       ).then(
