@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../../lib/checkpoint/fingerprintOf.js';
@@ -119,6 +120,24 @@ describe('a corrupt checkpoint is detected, never loaded', () => {
     });
     const e = await refusal(storage, names[1], fingerprint);
     expect(e.problem).toMatch(/unsafe name "\.\.\/\.\.\/x"/);
+  });
+
+  it('a weights manifest with a dtype named after an Object property ("toString") is refused, naming the entry', async () => {
+    const { storage, fingerprint, names } = await twoCheckpoints();
+    // Consistent but hostile: checkpoint.json rewritten, and checksums.json recording its new size and hash.
+    await corrupt(storage, names[1], (f) => {
+      const state = parse(f.get('checkpoint.json')!);
+      const [group] = state['weightsManifest'] as Array<{ weights: Array<Record<string, unknown>> }>;
+      group!.weights[0]!['dtype'] = 'toString';
+      const bytes = json(state);
+      f.set('checkpoint.json', bytes);
+      const sums = parse(f.get('checksums.json')!);
+      const files = sums['files'] as Record<string, unknown>;
+      f.set('checksums.json', json({ ...sums, files: { ...files, 'checkpoint.json': { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') } } }));
+    });
+    const e = await refusal(storage, names[1], fingerprint);
+    expect(e.file).toBe('checkpoint.json');
+    expect(e.problem).toMatch(/weightsManifest entry .*"dtype":"toString".* is not \{ name, shape, dtype: float32 \| int32 \| bool \}/);
   });
 
   it('without a name, a corrupt latest falls back to the newest valid checkpoint and reports the one skipped', async () => {

@@ -18,8 +18,13 @@ export const FORMAT_VERSION = 1;
 export const WEIGHTS = 'weights.bin';
 export const STATE = 'checkpoint.json';
 export const CHECKSUMS = 'checksums.json';
-/** Bytes per value of the dtypes a weights file may hold (tfjs's weights format, unquantized). */
-export const DTYPE_BYTES: Readonly<Partial<Record<string, number>>> = { float32: 4, int32: 4, bool: 1 };
+/**
+ * Bytes per value of the dtypes a weights file may hold (tfjs's weights format, unquantized). Without a
+ * prototype: a dtype read from a file, such as "toString", must not find an inherited property here.
+ */
+export const DTYPE_BYTES: Readonly<Partial<Record<string, number>>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, number>, { float32: 4, int32: 4, bool: 1 }),
+);
 /** No checksums file is larger: refused before it is read. */
 export const MAX_CHECKSUMS_BYTES = 64 * 1024;
 /** No checkpoint.json is larger (its size is also checked against checksums.json). */
