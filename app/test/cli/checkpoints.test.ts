@@ -6,33 +6,12 @@ import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { runTrain } from '../../src/cli/runTrain.js';
 import { lines, testIo } from '../support/trainIo.js';
+import { tinyConfig } from '../support/tinyConfig.js';
 import type { TrainConfig } from '../../src/cli/types.js';
 
-const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig => ({
-  command: 'train',
-  model: 'mlp',
-  microBatch: 16,
-  accumulate: 3,
-  optimizer: 'adam',
-  learningRate: 0.01,
-  warmup: 0,
-  clip: 1,
-  epochs: 2,
-  backend: tf.getBackend() as TrainConfig['backend'],
-  seed: 5,
-  trainSize: 96,
-  testSize: 16,
-  out,
-  quiet: false,
-  workers: 0,
-  dashboard: false,
-  port: 6006,
-  host: '127.0.0.1',
-  checkpointEvery: 1,
-  checkpointDir: join(out, 'checkpoints'),
-  resume: null,
-  ...overrides,
-});
+// Windows of 3 micro-batches over 96 digits, a checkpoint after every update, no warm-up.
+const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig =>
+  tinyConfig(out, { accumulate: 3, warmup: 0, trainSize: 96, testSize: 16, checkpointEvery: 1, ...overrides });
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'gs-ckpt-'));
 const weights = (out: string) => readFileSync(join(out, 'model', 'weights.bin'));

@@ -6,37 +6,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { Subject } from 'rxjs';
 import { runTrain } from '../../src/cli/runTrain.js';
 import { lines, testIo } from '../support/trainIo.js';
+import { tinyConfig } from '../support/tinyConfig.js';
 import type { TrainConfig } from '../../src/cli/types.js';
 import type { MetricEvent } from 'gradstream';
 import { parseXml } from '../support/xml.js';
 import { liveWorkers } from '../../../lib/node/internal/liveWorkers.js';
 import { workerScript } from '../../../test/support/workerScript.js';
 
-const tiny = (out: string, overrides: Partial<TrainConfig> = {}): TrainConfig => ({
-  command: 'train',
-  model: 'mlp',
-  microBatch: 16,
-  accumulate: 2,
-  optimizer: 'adam',
-  learningRate: 0.01,
-  warmup: 2,
-  clip: 1,
-  epochs: 2,
-  backend: tf.getBackend() as TrainConfig['backend'],
-  workers: 0,
-  seed: 5,
-  trainSize: 64,
-  testSize: 32,
-  out,
-  quiet: false,
-  dashboard: false,
-  port: 6006,
-  host: '127.0.0.1',
-  checkpointEvery: 'epoch',
-  checkpointDir: join(out, 'checkpoints'),
-  resume: null,
-  ...overrides,
-});
 
 const readEvents = (out: string): MetricEvent[] =>
   readFileSync(join(out, 'metrics.jsonl'), 'utf8')
@@ -55,13 +31,13 @@ describe('runTrain', () => {
   it('trains, and writes metrics.jsonl, summary.json and loss.svg to the run folder', async () => {
     const out = tempDir();
     const stdout = lines();
-    expect(await runTrain(tiny(out), testIo({ stdout: stdout.stream }))).toBe(0);
+    expect(await runTrain(tinyConfig(out), testIo({ stdout: stdout.stream }))).toBe(0);
 
     // 64 examples in micro-batches of 16, windows of 2: 2 updates per epoch, an evaluation after each
     const events = readEvents(out);
     expect(events.map((e) => `${e.kind[0]}${e.update}`)).toEqual(['u1', 'u2', 'e2', 'u3', 'u4', 'e4']);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
-    expect(summary).toMatchObject({ config: tiny(out), interrupted: false, updates: 4, examplesSeen: 128 });
+    expect(summary).toMatchObject({ config: tinyConfig(out), interrupted: false, updates: 4, examplesSeen: 128 });
     expect(summary['finalTestAccuracy']).toBeTypeOf('number');
     expect(parseXml(readFileSync(join(out, 'loss.svg'), 'utf8')).name).toBe('svg');
     expect(stdout.text()).toMatch(/^done \| 4 updates \| test accuracy [\d.]+% \|/m);
@@ -69,16 +45,16 @@ describe('runTrain', () => {
 
   it('gives bit-identical losses and accuracies for the same seed', async () => {
     const [a, b] = [tempDir(), tempDir()];
-    await runTrain(tiny(a), testIo());
-    await runTrain(tiny(b), testIo());
+    await runTrain(tinyConfig(a), testIo());
+    await runTrain(tinyConfig(b), testIo());
     expect(withoutTimes(readEvents(a))).toEqual(withoutTimes(readEvents(b)));
   });
 
   it('gives the same losses and accuracies with 2 workers as on the main thread, records the count, and stops its workers', async () => {
     const [a, b] = [tempDir(), tempDir()];
-    await runTrain(tiny(a, { workers: 0 }), testIo());
+    await runTrain(tinyConfig(a, { workers: 0 }), testIo());
     const before = tf.memory().numTensors;
-    expect(await runTrain(tiny(b, { workers: 2 }), testIo({ workerUrl: workerScript() }))).toBe(0);
+    expect(await runTrain(tinyConfig(b, { workers: 2 }), testIo({ workerUrl: workerScript() }))).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
     expect(withoutTimes(readEvents(b))).toEqual(withoutTimes(readEvents(a)));
     const summary = JSON.parse(readFileSync(join(b, 'summary.json'), 'utf8')) as { config: TrainConfig };
@@ -88,14 +64,14 @@ describe('runTrain', () => {
 
   it('leaves no tensor behind', async () => {
     const before = tf.memory().numTensors;
-    await runTrain(tiny(tempDir()), testIo());
+    await runTrain(tinyConfig(tempDir()), testIo());
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('trains the cnn on [b, 28, 28, 1] digits, leaving no tensor behind', async () => {
     const out = tempDir();
     const before = tf.memory().numTensors;
-    const config = tiny(out, { model: 'cnn', trainSize: 16, testSize: 8, microBatch: 8, epochs: 1 });
+    const config = tinyConfig(out, { model: 'cnn', trainSize: 16, testSize: 8, microBatch: 8, epochs: 1 });
     expect(await runTrain(config, testIo())).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
     expect(readEvents(out).map((e) => e.kind)).toEqual(['update', 'evaluation']);
@@ -106,7 +82,7 @@ describe('runTrain', () => {
     const interrupt = new Subject<void>();
     const stdout = lines((line) => line.startsWith('update 1/') && interrupt.next());
     const before = tf.memory().numTensors;
-    expect(await runTrain(tiny(out, { epochs: 50 }), testIo({ stdout: stdout.stream, interrupt }))).toBe(0);
+    expect(await runTrain(tinyConfig(out, { epochs: 50 }), testIo({ stdout: stdout.stream, interrupt }))).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
     expect(summary).toMatchObject({ interrupted: true });
@@ -126,7 +102,7 @@ describe('runTrain', () => {
       if (line.startsWith('the dashboard stays at')) served = fetch(`${url}api/runs`).then((r) => r.json()).finally(() => interrupt.next());
     });
     const before = tf.memory().numTensors;
-    expect(await runTrain(tiny(out, { dashboard: true, port: 0 }), testIo({ stdout: stdout.stream, interrupt }))).toBe(0);
+    expect(await runTrain(tinyConfig(out, { dashboard: true, port: 0 }), testIo({ stdout: stdout.stream, interrupt }))).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(await served).toMatchObject({ runs: [{ status: 'finished', config: { dashboard: true } }] });
@@ -135,13 +111,13 @@ describe('runTrain', () => {
 
   it('prints nothing with quiet', async () => {
     const stdout = lines();
-    await runTrain(tiny(tempDir(), { quiet: true, epochs: 1 }), testIo({ stdout: stdout.stream }));
+    await runTrain(tinyConfig(tempDir(), { quiet: true, epochs: 1 }), testIo({ stdout: stdout.stream }));
     expect(stdout.text()).toBe('');
   });
 
   it('reports a failure in one line on stderr and returns exit code 1', async () => {
     const stderr = lines();
-    expect(await runTrain(tiny(tempDir(), { trainSize: 0 }), testIo({ stderr: stderr.stream }))).toBe(1);
+    expect(await runTrain(tinyConfig(tempDir(), { trainSize: 0 }), testIo({ stderr: stderr.stream }))).toBe(1);
     expect(stderr.text()).toBe('gradstream train: trainTestSplit: trainSize must be an integer >= 1, got 0\n');
   });
 });
