@@ -14,6 +14,7 @@ import type { Model } from '../../lib/models/types.js';
 import { liveWorkers } from '../../lib/node/internal/liveWorkers.js';
 import { workerPool, type WorkerPoolOptions } from '../../lib/node/workerPool.js';
 import type { GradientPoolRun } from '../../lib/parallel/types.js';
+import type { GradientSample } from '../../lib/gradients/types.js';
 import { adam } from '../../lib/optim/adam.js';
 import { train } from '../../lib/train/train.js';
 import { disposeTree } from '../../lib/internal/tensorMaps.js';
@@ -126,6 +127,24 @@ async function checkWindows(
 /** Waits until every worker the pools started has exited (terminate is asynchronous). */
 const allWorkersGone = () => vi.waitFor(() => expect(liveWorkers()).toBe(0), { timeout: 10_000, interval: 20 });
 
+/**
+ * Opens a run of `pool(options)` for the fixture MLP and gives it to `body`; then closes the run, frees the
+ * model and waits until its workers are gone, whatever `body` did.
+ */
+async function withRun(options: WorkerPoolOptions, body: (run: GradientPoolRun, model: Model) => unknown): Promise<void> {
+  const model = mlp(5, 4, 3, 11);
+  const run = pool(options).open(model, losses.meanSquaredError);
+  try {
+    await body(run, model);
+  } finally {
+    run.close();
+    tf.dispose(Object.values(model.params));
+  }
+  await allWorkersGone();
+}
+
+const disposeSample = (s: GradientSample): void => tf.dispose([...Object.values(s.grads), s.loss]);
+
 describe('workerPool: exact', () => {
   fcTest.prop(
     [
@@ -222,17 +241,15 @@ describe('workerPool: exact', () => {
   });
 
   it('collect yields each sample as soon as it is ready: the first ones arrive while the worker is still inside the last', async () => {
-    const model = mlp(5, 4, 3, 11);
     // The last micro-batch holds its worker until the gate file exists (gatedApply): a collect that waited for
     // the whole window would never yield the first sample, and the gated micro-batch would fail after 10 s.
     const number = 1000 + Math.floor(Math.random() * 1e6);
     const gate = join(tmpdir(), `gradstream-gate-${number}`);
     const data = batchData(6, 5, 3, 31);
     data.xs[4 * 5] = number;
-    const run = pool({ workers: 1, mainShare: false, model: pureModel('gatedApply') }).open(model, losses.meanSquaredError);
     try {
-      await expectNoLeaks(async () => {
-        try {
+      await expectNoLeaks(() =>
+        withRun({ workers: 1, mainShare: false, model: pureModel('gatedApply') }, (run, model) => {
           for (const batch of splitBatch(data, [2, 2, 2])) run.submit(model.params, batch);
           const samples = run.collect()[Symbol.iterator]();
           const ready = [samples.next(), samples.next()];
@@ -241,27 +258,21 @@ describe('workerPool: exact', () => {
           expect(samples.next().done).toBe(true);
           for (const { value } of [...ready, last]) {
             expect(value?.examples).toBe(2);
-            if (value) tf.dispose([...Object.values(value.grads), value.loss]);
+            if (value) disposeSample(value);
           }
-        } finally {
-          run.close();
-        }
-      });
+        }),
+      );
     } finally {
       rmSync(gate, { force: true });
     }
-    tf.dispose(Object.values(model.params));
-    await allWorkersGone();
   });
 
   it('a collect left before its end leaves the run broken, and frees the rest of the window at once', async () => {
-    const model = mlp(5, 4, 3, 11);
-    const run = pool({ workers: 1, model: pureModel() }).open(model, losses.meanSquaredError);
-    try {
+    await withRun({ workers: 1, model: pureModel() }, (run, model) => {
       const before = tf.memory().numTensors;
       for (const batch of splitBatch(batchData(6, 5, 3, 32), [2, 2, 2])) run.submit(model.params, batch);
       for (const s of run.collect()) {
-        tf.dispose([...Object.values(s.grads), s.loss]);
+        disposeSample(s);
         break;
       }
       // Freed when the reading stopped, not only when the run is closed.
@@ -269,17 +280,11 @@ describe('workerPool: exact', () => {
       const [late] = splitBatch(batchData(2, 5, 3, 33), [2]);
       expect(() => run.submit(model.params, late!)).toThrow(/broken by an earlier error/);
       expect(tf.memory().numTensors - before, 'tensors left alive').toBe(0);
-    } finally {
-      run.close();
-    }
-    tf.dispose(Object.values(model.params));
-    await allWorkersGone();
+    });
   });
 
   it('a submit before the last collect was read to its end breaks the run, says so, and holds nothing', async () => {
-    const model = mlp(5, 4, 3, 11);
-    const run = pool({ workers: 1, model: pureModel() }).open(model, losses.meanSquaredError);
-    try {
+    await withRun({ workers: 1, model: pureModel() }, (run, model) => {
       const before = tf.memory().numTensors;
       for (const batch of splitBatch(batchData(4, 5, 3, 34), [2, 2])) run.submit(model.params, batch);
       const unread = run.collect();
@@ -288,33 +293,23 @@ describe('workerPool: exact', () => {
       expect(() => [...unread]).toThrow(/broken by an earlier error/);
       expect(() => run.submit(model.params, late!)).toThrow(/broken by an earlier error/);
       expect(tf.memory().numTensors - before, 'tensors left alive').toBe(0);
-    } finally {
-      run.close();
-    }
-    tf.dispose(Object.values(model.params));
-    await allWorkersGone();
+    });
   });
 
   it('reading a collect on after the run was closed fails at once instead of waiting', async () => {
-    const model = mlp(5, 4, 3, 11);
     // Micro-batch 1 holds the worker (its gate never opens), so its sample cannot be ready.
     const data = batchData(6, 5, 3, 36);
     data.xs[2 * 5] = 1000 + Math.floor(Math.random() * 1e6);
-    const run = pool({ workers: 1, mainShare: false, model: pureModel('gatedApply') }).open(model, losses.meanSquaredError);
-    await expectNoLeaks(async () => {
-      try {
+    await expectNoLeaks(() =>
+      withRun({ workers: 1, mainShare: false, model: pureModel('gatedApply') }, (run, model) => {
         for (const batch of splitBatch(data, [2, 2, 2])) run.submit(model.params, batch);
         const samples = run.collect()[Symbol.iterator]();
         const first = samples.next().value;
-        if (first) tf.dispose([...Object.values(first.grads), first.loss]);
+        if (first) disposeSample(first);
         run.close();
         expect(() => samples.next()).toThrow(/the run is closed/);
-      } finally {
-        run.close();
-      }
-    });
-    tf.dispose(Object.values(model.params));
-    await allWorkersGone();
+      }),
+    );
   });
 
   it('a Layers model reaches the workers by itself and trains as on one thread', async () => {
@@ -427,11 +422,9 @@ describe('workerPool: failure is clean', () => {
   });
 
   it('with a main-thread share, a worker that failed to start fails the run, though the main thread computed every window', async () => {
-    const model = mlp(5, 4, 3, 11);
-    const run = pool({ workers: 1, model: pureModel('nothingHere') }).open(model, losses.meanSquaredError);
     let error: unknown;
-    await expectNoLeaks(async () => {
-      try {
+    await expectNoLeaks(() =>
+      withRun({ workers: 1, model: pureModel('nothingHere') }, async (run, model) => {
         // Windows until the worker's failure has arrived: the main thread computes each whole (every
         // micro-batch, since the worker never claims one), and the failure is reported all the same.
         for (let attempt = 0; attempt < 200 && error === undefined; attempt++) {
@@ -442,7 +435,7 @@ describe('workerPool: failure is clean', () => {
               taken += 1;
               run.submit(model.params, batch);
             }
-            for (const s of run.collect()) tf.dispose([...Object.values(s.grads), s.loss]);
+            for (const s of run.collect()) disposeSample(s);
           } catch (e) {
             error = e;
             // The failure may come while submitting: what the run did not take is still ours.
@@ -450,21 +443,15 @@ describe('workerPool: failure is clean', () => {
           }
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
-      } finally {
-        run.close();
-      }
-    });
+      }),
+    );
     expect(error).toBeInstanceOf(WorkerError);
     expect((error as WorkerError).workerMessage).toContain("no export 'nothingHere'");
-    tf.dispose(Object.values(model.params));
-    await allWorkersGone();
   });
 
   it('a run broken by a failure refuses to submit or collect again, says so, and holds nothing', async () => {
-    const model = mlp(5, 4, 3, 11);
-    const run = pool({ workers: 1, mainShare: false, model: pureModel('throwingApply') }).open(model, losses.meanSquaredError);
-    await expectNoLeaks(async () => {
-      try {
+    await expectNoLeaks(() =>
+      withRun({ workers: 1, mainShare: false, model: pureModel('throwingApply') }, (run, model) => {
         for (const batch of splitBatch(batchData(4, 5, 3, 21), [2, 2])) run.submit(model.params, batch);
         expect(() => [...run.collect()]).toThrow(WorkerError);
         // A second collect would otherwise wait for the answer the failed worker never gives.
@@ -472,12 +459,8 @@ describe('workerPool: failure is clean', () => {
         const [late] = splitBatch(batchData(2, 5, 3, 22), [2]);
         expect(() => run.submit(model.params, late!)).toThrow(/broken by an earlier error/);
         expect(late!.xs.isDisposed).toBe(true);
-      } finally {
-        run.close();
-      }
-    });
-    tf.dispose(Object.values(model.params));
-    await allWorkersGone();
+      }),
+    );
   });
 
   it('a pure-function model without a module is a ConfigError', async () => {
