@@ -6,6 +6,7 @@ import { conv2DBackpropFilterMatMul } from './internal/conv2DBackpropFilterMatMu
 import { conv2DBackpropFilterWasm } from './internal/conv2DBackpropFilterWasm.js';
 import { conv2DBackpropInputMatMul } from './internal/conv2DBackpropInputMatMul.js';
 import { maxPoolGradWasm } from './internal/maxPoolGradWasm.js';
+import { castWasm, identityWasm } from './internal/sharedDataWasm.js';
 import { sliceWasm } from './internal/sliceWasm.js';
 import { useFastWasmMatMul } from './useFastWasmMatMul.js';
 
@@ -20,6 +21,8 @@ const REQUIRED: ReadonlyArray<string> = [
   tf.BatchMatMul,
   tf._FusedMatMul,
   tf.Transpose,
+  tf.Identity,
+  tf.Cast,
 ];
 
 interface Installation {
@@ -41,8 +44,9 @@ const inForce = (i: Installation): boolean =>
 
 /**
  * Turns on all of gradstream's fixes to tfjs-backend-wasm 4.22 for training, in one call: faster
- * transposed matrix products, a `Slice` that copies only the slice, and convolution and pooling
- * gradients built on XNNPACK products or single passes over the wasm heap.
+ * transposed matrix products, a `Slice` that copies only the slice, clones that share memory instead of
+ * copying it, and convolution and pooling gradients built on XNNPACK products or single passes over the
+ * wasm heap.
  *
  * Call it once at start-up, after selecting the wasm backend, in any program that trains on wasm:
  * with it, the small CNN of `gradstream train --model cnn` updates about 3× faster and an MLP fed
@@ -51,6 +55,10 @@ const inForce = (i: Installation): boolean =>
  * - `BatchMatMul`, `_FusedMatMul`: {@link useFastWasmMatMul} (transposes made explicit, then XNNPACK).
  * - `Slice`: reads the input through a view of the heap instead of `readSync`'s copy of all of it
  *   (32 rows of a 4096×784 tensor: from milliseconds to microseconds). Bit-identical.
+ * - `Identity`, and `Cast` to the input's own dtype: share the input's memory (counted references, as
+ *   the cpu backend's `Identity` and tfjs-backend-wasm's `Reshape` do) instead of copying it. tfjs's
+ *   gradient tape clones every tensor it saves, a dense layer's weights included, so this saves a copy
+ *   of the weights per micro-batch (the MLP 784-256-10: 16 copies, 4–5% of a micro-batch's gradient).
  * - `MaxPoolGrad`, `AvgPoolGrad`: one scatter pass over the windows; the cpu backend's results bit for bit.
  * - `Conv2DBackpropFilter`, `Conv2DBackpropInput` (NHWC, float32): im2col / col2im around one XNNPACK
  *   product. They equal the cpu backend's up to float32 rounding (the cpu kernels sum in float64);
@@ -76,8 +84,8 @@ const inForce = (i: Installation): boolean =>
  *   `Conv2DBackpropFilter` if none was), and turns the fast matmul off unless it was on before.
  *   Idempotent; kernels that someone else has re-registered since are left alone.
  * @throws {KernelNotRegisteredError} if one of the wasm kernels it builds on (`Slice`, `MaxPoolGrad`,
- *   `AvgPoolGrad`, `Conv2DBackpropInput`, `BatchMatMul`, `_FusedMatMul`, `Transpose`) is not registered
- *   (the wasm backend was not imported); nothing is changed then.
+ *   `AvgPoolGrad`, `Conv2DBackpropInput`, `BatchMatMul`, `_FusedMatMul`, `Transpose`, `Identity`,
+ *   `Cast`) is not registered (the wasm backend was not imported); nothing is changed then.
  * @see useFastWasmMatMul
  * @see useWasmConvGradients
  */
@@ -100,6 +108,8 @@ export function useFastWasmKernels(): () => void {
 
   const ours: tf.KernelConfig[] = [
     { kernelName: tf.Slice, backendName: BACKEND, kernelFunc: sliceWasm(original(tf.Slice).kernelFunc) },
+    { kernelName: tf.Identity, backendName: BACKEND, kernelFunc: identityWasm(original(tf.Identity).kernelFunc) },
+    { kernelName: tf.Cast, backendName: BACKEND, kernelFunc: castWasm(original(tf.Cast).kernelFunc) },
     { kernelName: tf.MaxPoolGrad, backendName: BACKEND, kernelFunc: maxPoolGradWasm },
     { kernelName: tf.AvgPoolGrad, backendName: BACKEND, kernelFunc: avgPoolGradWasm },
     {

@@ -6,6 +6,9 @@ import { useFastWasmKernels } from '../../lib/backends/useFastWasmKernels.js';
 import { useFastWasmMatMul } from '../../lib/backends/useFastWasmMatMul.js';
 import { useWasmConvGradients } from '../../lib/backends/useWasmConvGradients.js';
 import { KernelNotRegisteredError } from '../../lib/errors/KernelNotRegisteredError.js';
+import { gradientSample } from '../../lib/gradients/gradientSample.js';
+import { fromLayersModel } from '../../lib/models/fromLayersModel.js';
+import { softmaxCrossEntropy } from '../../lib/models/losses/softmaxCrossEntropy.js';
 import { randomValues } from '../support/fixtures.js';
 
 // Tolerances.
@@ -423,6 +426,126 @@ describe('useFastWasmKernels', () => {
       tf.dispose([dx!, dW!]);
     });
   });
+  describe('Identity and Cast', () => {
+    const plain: ReadonlyArray<Plain> = [
+      { values: new Float32Array([1.5, -0, Number.NaN, -Infinity, 3e-42, 7]), shape: [2, 3], dtype: 'float32' },
+      { values: new Int32Array([-2147483648, 0, 5, 2147483647]), shape: [4], dtype: 'int32' },
+      { values: new Uint8Array([1, 0, 1]), shape: [3], dtype: 'bool' },
+    ];
+    const bytesOf = (t: tf.Tensor) => {
+      const v = t.dataSync();
+      return Array.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    };
+
+    for (const p of plain) {
+      for (const firstFreed of ['input', 'copies'] as const) {
+        it(`share a ${p.dtype} input's memory for clone and a cast to ${p.dtype}, which lives until the last of them is freed (${firstFreed} freed first)`, () => {
+          const before = counts();
+          const x = tf.tensor(p.values, [...p.shape], p.dtype);
+          const expected = bytesOf(x);
+          const copies = [tf.clone(x), tf.cast(x, p.dtype)];
+          // One buffer for the three tensors: the stock kernels made one per copy.
+          expect(counts()).toEqual({ tensors: before.tensors + 3, dataIds: before.dataIds + 1 });
+          for (const c of copies) {
+            expect(c.dataId).toBe(x.dataId);
+            expect([c.dtype, c.shape]).toEqual([p.dtype, p.shape]);
+          }
+          const [first, last] = firstFreed === 'input' ? [[x], copies] : [copies, [x]];
+          tf.dispose(first);
+          for (const t of last) expect(bytesOf(t)).toEqual(expected);
+          expect(counts().dataIds).toBe(before.dataIds + 1);
+          tf.dispose(last);
+          expect(counts()).toEqual(before);
+        });
+      }
+    }
+
+    it('cast to another dtype converts exactly as the stock kernel, into a buffer of its own', () => {
+      const cases: ReadonlyArray<[Plain, tf.DataType]> = [
+        [plain[0]!, 'int32'],
+        [plain[1]!, 'float32'],
+        [plain[2]!, 'float32'],
+        [plain[1]!, 'bool'],
+      ];
+      const run = () =>
+        onFastWasm(() =>
+          cases.map(([p, dtype]) => {
+            const x = tf.tensor(p.values, [...p.shape], p.dtype);
+            const y = tf.cast(x, dtype);
+            const result = { dtype: y.dtype, different: y.dataId !== x.dataId, values: Array.from(y.dataSync()) };
+            tf.dispose([x, y]);
+            return result;
+          }),
+        );
+      const fast = run();
+      restore();
+      const stock = run();
+      restore = useFastWasmKernels();
+      expect(fast).toEqual(stock);
+      expect(fast.every((r) => r.different)).toBe(true);
+      expect(fast[0]!.values).toEqual([1, 0, 0, 0, 0, 7]); // float32 → int32 as the stock kernel does it: NaN and -Infinity become 0
+    });
+
+    it('a string clone is still a copy, made by the stock kernel', () => {
+      onFastWasm(() => {
+        const x = tf.tensor(['a', 'bc'], [2], 'string');
+        const c = tf.clone(x);
+        expect(c.dataId).not.toBe(x.dataId);
+        x.dispose();
+        expect(c.arraySync()).toEqual(['a', 'bc']);
+        c.dispose();
+      });
+    });
+
+    it('gives gradients bit-identical to the stock Identity and Cast (an MLP, a CNN and a Layers model), leaking nothing', () => {
+      const layers = tf.sequential({
+        layers: [
+          tf.layers.dense({ inputShape: [20], units: 12, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+          tf.layers.dense({ units: 5, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+        ],
+      });
+      const model = fromLayersModel(layers);
+      const d = modelData('mlp', 4);
+      // tfjs-layers' dense layers save their inputs through customGrad, which clones too.
+      const layersSample = (): Grads =>
+        tf.tidy(() => {
+          const xs = tf.slice(tf.tensor(d.x, d.xShape), 0, 16);
+          const ys = tf.oneHot(tf.tensor1d(d.labels.slice(0, 16), 'int32'), 5).toFloat();
+          const sample = gradientSample(model, softmaxCrossEntropy, model.params, { xs, ys });
+          return Object.fromEntries(Object.entries(sample.grads).map(([k, g]) => [k, g.dataSync() as Float32Array]));
+        });
+      const all = () => onFastWasm(() => [modelGradients('mlp', 1), modelGradients('cnn', 2), layersSample()]);
+      const shared = all();
+      // The same fast kernels, with tfjs's own Identity and Cast put back for a moment.
+      const ours = [tf.Identity, tf.Cast].map((n) => tf.getKernel(n, 'wasm')!);
+      const stocks = [tf.Identity, tf.Cast].map((n) => {
+        restore();
+        const stock = tf.getKernel(n, 'wasm')!;
+        restore = useFastWasmKernels();
+        return stock;
+      });
+      const swap = (configs: ReadonlyArray<tf.KernelConfig>) =>
+        configs.forEach((c) => {
+          tf.unregisterKernel(c.kernelName, 'wasm');
+          tf.registerKernel(c);
+        });
+      swap(stocks);
+      let copied;
+      try {
+        copied = all();
+      } finally {
+        swap(ours);
+      }
+      expect(stocks.every((c, i) => c !== ours[i])).toBe(true);
+      layers.dispose();
+      const bytes = (g: Float32Array) => Array.from(new Uint8Array(g.buffer, g.byteOffset, g.byteLength));
+      shared.forEach((grads, m) => {
+        expect(Object.keys(grads)).toEqual(Object.keys(copied[m]!));
+        for (const [k, g] of Object.entries(grads)) expect(bytes(g), `model ${m}, ${k}`).toEqual(bytes(copied[m]![k]!));
+      });
+    });
+  });
+
   describe('whole models', () => {
     for (const kind of ['mlp', 'cnn'] as const) {
       it(`gives the gradients of ${kind === 'mlp' ? 'an MLP' : 'a small CNN (same/strided convs, max and avg pooling)'} equal to stock wasm within 1e-5 and to cpu within 1e-4 of each parameter’s largest gradient, leaking nothing`, async () => {
@@ -440,7 +563,7 @@ describe('useFastWasmKernels', () => {
   });
 
   describe('registration', () => {
-    const NAMES = [tf.Slice, tf.MaxPoolGrad, tf.AvgPoolGrad, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul];
+    const NAMES = [tf.Slice, tf.Identity, tf.Cast, tf.MaxPoolGrad, tf.AvgPoolGrad, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul];
     const registered = () => NAMES.map((n) => tf.getKernel(n, 'wasm'));
 
     it('is idempotent: a second call changes nothing and returns the same restore', () => {

@@ -5,8 +5,8 @@ import type { BackendName } from './types.js';
 /**
  * Makes `name` the TensorFlow.js backend, loading the wasm backend on demand, and on wasm installs
  * gradstream's training kernels ({@link useFastWasmKernels}: fast transposed products, a Slice that
- * copies only the slice, the Conv2D gradients tfjs-backend-wasm lacks or runs slowly, pooling
- * gradients). An edge of the program: it changes TensorFlow.js's global state.
+ * copies only the slice, clones that share memory, the Conv2D gradients tfjs-backend-wasm lacks or runs
+ * slowly, pooling gradients). An edge of the program: it changes TensorFlow.js's global state.
  *
  * ## Example
  * ```ts

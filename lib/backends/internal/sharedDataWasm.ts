@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/**
+ * Makes an `Identity` kernelFunc for the wasm backend that shares its input's memory instead of copying
+ * it, as the cpu and webgl backends' own `Identity` do: one more reference to the same data, counted by
+ * the backend (tfjs-backend-wasm's `Reshape` works the same way), freed when the last tensor that uses
+ * it is disposed.
+ *
+ * Why: `tf.clone` runs this kernel, and so does tfjs's gradient tape for every tensor it saves for the
+ * backward pass. tfjs-backend-wasm 4.22's kernel copies, so a dense layer's training step copies its
+ * whole weight matrix once per micro-batch (the MLP 784-256-10: 16 copies per micro-batch, one of them
+ * 800 KB). Tensors never change once made, so a shared copy is indistinguishable from a fresh one.
+ *
+ * Tensors other than float32, int32 and bool (strings) go to `original` unchanged. Owns nothing it is given.
+ *
+ * @param original the wasm backend's own Identity kernelFunc, for the dtypes this one does not handle
+ */
+export function identityWasm(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    return numeric(x.dtype) ? share(args.backend as BackendWasm, x, x.dtype) : original(args);
+  };
+}
+
+/**
+ * Makes a `Cast` kernelFunc for the wasm backend that shares the input's memory when the dtype does not
+ * change (`cast(x, x.dtype)`, which tfjs's log-softmax and ReLU gradients both make), as {@link identityWasm}
+ * does; a cast to another dtype goes to `original` (the heap layouts differ).
+ *
+ * @param original the wasm backend's own Cast kernelFunc
+ */
+export function castWasm(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { dtype } = args.attrs as unknown as tf.CastAttrs;
+    return dtype === x.dtype && numeric(x.dtype) ? share(args.backend as BackendWasm, x, dtype) : original(args);
+  };
+}
+
+const numeric = (dtype: tf.DataType): boolean => dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
+
+function share(backend: BackendWasm, x: tf.TensorInfo, dtype: tf.DataType): tf.TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype };
+}
