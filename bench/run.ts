@@ -364,6 +364,13 @@ function printKernels(r: KernelsResult): void {
   else {
     console.log(`after / PyTorch ${c.torch.version} 1 thread: ×${show(c.torch.afterOverThreads1, 2)} (goal <= 2.5); after / PyTorch 2 threads: ×${show(c.torch.afterOverThreads2, 2)}`);
   }
+  const k = r.clones;
+  printTable(
+    '5d. Clones on wasm: one update (micro-batch 32 × 8, Adam) with useFastWasmKernels, whose Identity and Cast share memory, and the same with tfjs-backend-wasm\'s, which copy (ms per update)',
+    ['contender', 'ms/update'],
+    Object.entries(k.msPerUpdate).map(([name, v]) => [name, show(v, 1)]),
+  );
+  console.log(`copying / sharing: MLP ×${show(k.mlpSpeedup, 3)}, CNN ×${show(k.cnnSpeedup, 3)}`);
 }
 
 await main();

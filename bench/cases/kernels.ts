@@ -9,7 +9,9 @@
  *   what the CLI did) and after (useFastWasmKernels);
  * - the same CNN update in PyTorch CPU (bench/torch_cnn.py, served by a /usr/bin/python3 process per
  *   thread count, 1 and 2, alternated in the same rounds; each of its iterations includes a pipe round
- *   trip of well under a millisecond), when python3-torch is importable; skipped loudly otherwise.
+ *   trip of well under a millisecond), when python3-torch is importable; skipped loudly otherwise;
+ * - one update of the MLP (pre-split, micro 32 × 8) and of the CNN with the fast kernels, against the same
+ *   with tfjs-backend-wasm's own Identity and Cast, which copy where ours share memory.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -54,10 +56,18 @@ export interface CnnResult {
   readonly torch: { readonly version: string; readonly afterOverThreads1: Summary; readonly afterOverThreads2: Summary } | { readonly skipped: string };
 }
 
+export interface ClonesResult {
+  readonly msPerUpdate: Readonly<Record<string, Summary>>;
+  /** Copying Identity and Cast over sharing ones (> 1: sharing is faster), per model. */
+  readonly mlpSpeedup: Summary;
+  readonly cnnSpeedup: Summary;
+}
+
 export interface KernelsResult {
   readonly slice: ReadonlyArray<SliceResult>;
   readonly pipeline: PipelineResult;
   readonly cnn: CnnResult;
+  readonly clones: ClonesResult;
 }
 
 /** A contender that runs with useFastWasmKernels() on (`fast`) or with only useFastWasmMatMul(). */
@@ -69,6 +79,28 @@ function withKernels(name: string, fast: boolean, fn: () => unknown): Contender 
     setup: () => {
       restore = fast ? useFastWasmKernels() : useFastWasmMatMul();
     },
+    teardown: () => {
+      restore?.();
+      restore = undefined;
+    },
+  };
+}
+
+/** A contender with useFastWasmKernels() on, but tfjs-backend-wasm's own Identity and Cast (which copy) in place of ours. */
+function withCopyingClones(name: string, fn: () => unknown): Contender {
+  let restore: (() => void) | undefined;
+  return {
+    name,
+    fn,
+    setup: () => {
+      const stock = [tf.Identity, tf.Cast].map((n) => tf.getKernel(n, 'wasm') as tf.KernelConfig);
+      restore = useFastWasmKernels();
+      for (const config of stock) {
+        tf.unregisterKernel(config.kernelName, 'wasm');
+        tf.registerKernel(config);
+      }
+    },
+    // Ours are no longer registered, so restore leaves the stock ones in place: as before the setup.
     teardown: () => {
       restore?.();
       restore = undefined;
@@ -189,6 +221,32 @@ async function cnnCase(examples: Examples, timing: AlternateOptions): Promise<Cn
   }
 }
 
+async function clonesCase(examples: Examples, timing: AlternateOptions): Promise<ClonesResult> {
+  const kinds = ['mlp-256', 'mlp-256', 'cnn', 'cnn'] as const;
+  const layers = kinds.map((k) => makeLayers(k));
+  const models = layers.map((l) => fromLayersModel(l));
+  let round = 0;
+  const update = (i: number) => () => runTrain(models[i]!, microBatchSource(examples, kinds[i]!, N, round++), N);
+  try {
+    const [mlpShared, mlpCopied, cnnShared, cnnCopied] = await alternate(
+      [
+        withKernels('MLP 784-256-10, fast kernels', true, update(0)),
+        withCopyingClones('MLP 784-256-10, fast kernels but copying Identity and Cast', update(1)),
+        withKernels('CNN, fast kernels', true, update(2)),
+        withCopyingClones('CNN, fast kernels but copying Identity and Cast', update(3)),
+      ],
+      timing,
+    );
+    return {
+      msPerUpdate: Object.fromEntries([mlpShared!, mlpCopied!, cnnShared!, cnnCopied!].map((t) => [t.name, summarize(t.roundMedians)])),
+      mlpSpeedup: ratio(mlpCopied!, mlpShared!),
+      cnnSpeedup: ratio(cnnCopied!, cnnShared!),
+    };
+  } finally {
+    layers.forEach((l) => l.dispose());
+  }
+}
+
 /**
  * Runs case 5 on the wasm backend (which must be active, with useWasmConvGradients() registered, as
  * run.ts does). Leaves the kernels as it found them.
@@ -198,5 +256,6 @@ export async function kernels(examples: Examples, quick: boolean): Promise<Kerne
   const slice = [await sliceCase(256, t(20, 3)), await sliceCase(DATASET_ROWS, t(20, 3))];
   const pipeline = await pipelineCase(examples, t(16, 2));
   const cnn = await cnnCase(examples, t(12, 1));
-  return { slice, pipeline, cnn };
+  const clones = await clonesCase(examples, t(16, 2));
+  return { slice, pipeline, cnn, clones };
 }
