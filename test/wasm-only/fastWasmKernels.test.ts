@@ -460,6 +460,21 @@ describe('useFastWasmKernels', () => {
       }
     }
 
+    it('a clone or cast of weights already used, reshaped, gets its own product (the matmul operator cache is keyed by buffer)', () => {
+      onFastWasm(() => {
+        const results = tf.tidy(() => {
+          const w = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+          const read = (t: tf.Tensor) => Array.from(t.dataSync());
+          return [
+            read(tf.matMul(tf.ones([1, 2]), w)),
+            read(tf.matMul(tf.ones([1, 3]), tf.reshape(tf.clone(w), [3, 2]))),
+            read(tf.matMul(tf.ones([1, 3]), tf.reshape(tf.cast(w, 'float32'), [3, 2]))),
+          ];
+        });
+        expect(results).toEqual([[5, 7, 9], [9, 12], [9, 12]]);
+      });
+    });
+
     it('cast to another dtype converts exactly as the stock kernel, into a buffer of its own', () => {
       const cases: ReadonlyArray<[Plain, tf.DataType]> = [
         [plain[0]!, 'int32'],

@@ -385,6 +385,33 @@ describe('useFastWasmMatMul: gradients', () => {
   });
 });
 
+describe('useFastWasmMatMul: one buffer used as weights in two shapes', () => {
+  // tfjs-backend-wasm caches each XNNPACK product operator by its right-hand operand's buffer, not its
+  // shape, and a reshape shares the buffer: without the override the second product below is [5, 7] and
+  // writes past its output (not run here, as it corrupts the wasm heap).
+  it('gives each shape its own product, back and forth, plain and fused with a bias, leaking nothing', () => {
+    const restore = useFastWasmMatMul();
+    try {
+      const before = counts();
+      const results = tf.tidy(() => {
+        const w = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+        const read = (t: tf.Tensor) => Array.from(t.dataSync());
+        return [
+          read(tf.matMul(tf.ones([1, 2]), w)),
+          read(tf.matMul(tf.ones([1, 3]), tf.reshape(w, [3, 2]))),
+          read(tf.fused.matMul({ a: tf.ones([1, 3]), b: tf.reshape(w, [3, 2]), bias: tf.tensor1d([10, 20]) })),
+          read(tf.matMul(tf.ones([1, 2]), w)),
+          read(tf.matMul(tf.ones([1, 6]), tf.reshape(w, [6, 1]))),
+        ];
+      });
+      expect(results).toEqual([[5, 7, 9], [9, 12], [19, 32], [5, 7, 9], [21]]);
+      expect(counts()).toEqual(before);
+    } finally {
+      restore();
+    }
+  });
+});
+
 describe('useFastWasmMatMul: leaks and errors', () => {
   it('frees its transposes when the original kernel throws (mismatched inner dims give the original error)', () => {
     const restore = useFastWasmMatMul();

@@ -10,7 +10,11 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  * Why: `tf.clone` runs this kernel, and so does tfjs's gradient tape for every tensor it saves for the
  * backward pass. tfjs-backend-wasm 4.22's kernel copies, so a dense layer's training step copies its
  * whole weight matrix once per micro-batch (the MLP 784-256-10: 16 copies per micro-batch, one of them
- * 800 KB). Tensors never change once made, so a shared copy is indistinguishable from a fresh one.
+ * 800 KB). Tensors never change once made, so sharing is safe wherever nothing keeps state by buffer.
+ * One thing in tfjs-backend-wasm does: its matmul caches XNNPACK operators by the right-hand operand's
+ * buffer, not its shape, so a clone reshaped and used as weights would get the operator of the source's
+ * shape (as a reshape of the source already does with the stock kernels). useFastWasmKernels registers
+ * these kernels only together with useFastWasmMatMul's products, which give such a product a fresh copy.
  *
  * Tensors other than float32, int32 and bool (strings) go to `original` unchanged. Owns nothing it is given.
  *
@@ -25,7 +29,7 @@ export function identityWasm(original: tf.KernelFunc): tf.KernelFunc {
 
 /**
  * Makes a `Cast` kernelFunc for the wasm backend that shares the input's memory when the dtype does not
- * change (`cast(x, x.dtype)`, which tfjs's log-softmax and ReLU gradients both make), as {@link identityWasm}
+ * change (`cast(x, x.dtype)`, which tfjs's log-softmax and ReLU's gradient both make), as {@link identityWasm}
  * does; a cast to another dtype goes to `original` (the heap layouts differ).
  *
  * @param original the wasm backend's own Cast kernelFunc
