@@ -21,9 +21,10 @@ const MATMUL_KERNELS: ReadonlyArray<string> = [tf.BatchMatMul, tf._FusedMatMul];
  * products (`dW = xᵀ·dy`, `dx = dy·Wᵀ`), so gradients gain the most. The override replaces the wasm
  * `BatchMatMul` and `_FusedMatMul` kernels with wrappers that call the backend's own Transpose kernel
  * and then the original kernel; shapes and dtypes it does not handle, and products with no transpose,
- * go to the original (with their right-hand operand copied in the one case below). Results equal the original's up to float32 rounding (the summation
- * order differs), with one exception that is a fix: tfjs-backend-wasm 4.22's `_FusedMatMul` adds the
- * bias at wrong positions when a transpose flag is set, and with the override it is right (as on cpu).
+ * go to the original (with their right-hand operand copied in the one case below). Results equal the
+ * original's up to float32 rounding (the summation order differs), with one exception that is a fix:
+ * tfjs-backend-wasm 4.22's `_FusedMatMul` adds the bias at wrong positions when a transpose flag is set,
+ * and with the override it is right (as on cpu).
  * It stays wrong, as in the original, for fused products with a bias and a batch above 1; a dense
  * layer's rank-2 product is not affected. A second fix: tfjs-backend-wasm caches the XNNPACK operator
  * of a product by its right-hand operand's buffer, not its shape, so a buffer used in one shape and then

@@ -530,29 +530,31 @@ describe('useFastWasmKernels', () => {
           return Object.fromEntries(Object.entries(sample.grads).map(([k, g]) => [k, g.dataSync() as Float32Array]));
         });
       const all = () => onFastWasm(() => [modelGradients('mlp', 1), modelGradients('cnn', 2), layersSample()]);
-      const shared = all();
-      // The same fast kernels, with tfjs's own Identity and Cast put back for a moment.
-      const ours = [tf.Identity, tf.Cast].map((n) => tf.getKernel(n, 'wasm')!);
-      const stocks = [tf.Identity, tf.Cast].map((n) => {
-        restore();
-        const stock = tf.getKernel(n, 'wasm')!;
-        restore = useFastWasmKernels();
-        return stock;
-      });
+      const names = [tf.Identity, tf.Cast];
+      const ours = names.map((n) => tf.getKernel(n, 'wasm')!);
+      restore();
+      const stocks = names.map((n) => tf.getKernel(n, 'wasm')!);
+      restore = useFastWasmKernels();
+      expect(stocks.every((c, i) => c !== ours[i])).toBe(true);
       const swap = (configs: ReadonlyArray<tf.KernelConfig>) =>
         configs.forEach((c) => {
           tf.unregisterKernel(c.kernelName, 'wasm');
           tf.registerKernel(c);
         });
-      swap(stocks);
-      let copied;
+      let shared: Grads[];
+      let copied: Grads[];
       try {
-        copied = all();
+        shared = all();
+        // The same fast kernels, with tfjs's own Identity and Cast put back for a moment.
+        swap(stocks);
+        try {
+          copied = all();
+        } finally {
+          swap(ours);
+        }
       } finally {
-        swap(ours);
+        layers.dispose();
       }
-      expect(stocks.every((c, i) => c !== ours[i])).toBe(true);
-      layers.dispose();
       const bytes = (g: Float32Array) => Array.from(new Uint8Array(g.buffer, g.byteOffset, g.byteLength));
       shared.forEach((grads, m) => {
         expect(Object.keys(grads)).toEqual(Object.keys(copied[m]!));
