@@ -20,8 +20,9 @@ const MATMUL_KERNELS: ReadonlyArray<string> = [tf.BatchMatMul, tf._FusedMatMul];
  * transposeB, ~100 ms with transposeA). Backprop through a dense layer is made of exactly such
  * products (`dW = xᵀ·dy`, `dx = dy·Wᵀ`), so gradients gain the most. The override replaces the wasm
  * `BatchMatMul` and `_FusedMatMul` kernels with wrappers that call the backend's own Transpose kernel
- * and then the original kernel; shapes and dtypes it does not handle, and products with no transpose,
- * go to the original (with their right-hand operand copied in the one case below). Results equal the
+ * and then the original kernel; shapes and dtypes it does not handle, a fused bias that is not one value
+ * per output column, and products with no transpose go to the original (with their right-hand operand
+ * copied in the one case below). Results equal the
  * original's up to float32 rounding (the summation order differs), with one exception that is a fix:
  * tfjs-backend-wasm 4.22's `_FusedMatMul` adds the bias at wrong positions when a transpose flag is set,
  * and with the override it is right (as on cpu).
@@ -29,7 +30,8 @@ const MATMUL_KERNELS: ReadonlyArray<string> = [tf.BatchMatMul, tf._FusedMatMul];
  * layer's rank-2 product is not affected. A second fix: tfjs-backend-wasm caches the XNNPACK operator
  * of a product by its right-hand operand's buffer, not its shape, so a buffer used in one shape and then
  * in another (`matMul(x, w)`, then `matMul(y, reshape(w, …))`) got a wrong product and a write past its
- * output; with the override such a product gets a fresh copy of the operand.
+ * output; with the override such a product gets a fresh copy of the operand. Enable it before the first
+ * product: a buffer used through the original kernels before is not known to the override.
  *
  * Opt-in and global (kernel registration is global in TensorFlow.js); other backends are untouched.
  * Idempotent: while it is in force, another call changes nothing and returns the same `restore`.

@@ -475,6 +475,29 @@ describe('useFastWasmKernels', () => {
       });
     });
 
+    it('copy again once the fast matmul is turned off under them: the stock products would alias a shared clone', () => {
+      restore();
+      const restoreMatMul = useFastWasmMatMul();
+      restore = useFastWasmKernels(); // the matmul was on before it: its restore leaves the matmul alone
+      restoreMatMul(); // tfjs's products again; Identity and Cast still ours
+      try {
+        expect(fastWasmMatMulEnabled()).toBe(false);
+        onFastWasm(() => {
+          const results = tf.tidy(() => {
+            const w = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+            expect(tf.clone(w).dataId).not.toBe(w.dataId);
+            expect(tf.cast(w, 'float32').dataId).not.toBe(w.dataId);
+            const read = (t: tf.Tensor) => Array.from(t.dataSync());
+            return [read(tf.matMul(tf.ones([1, 2]), w)), read(tf.matMul(tf.ones([1, 3]), tf.reshape(tf.clone(w), [3, 2])))];
+          });
+          expect(results).toEqual([[5, 7, 9], [9, 12]]);
+        });
+      } finally {
+        restore();
+        restore = useFastWasmKernels();
+      }
+    });
+
     it('cast to another dtype converts exactly as the stock kernel, into a buffer of its own', () => {
       const cases: ReadonlyArray<[Plain, tf.DataType]> = [
         [plain[0]!, 'int32'],

@@ -412,6 +412,29 @@ describe('useFastWasmMatMul: one buffer used as weights in two shapes', () => {
   });
 });
 
+describe('useFastWasmMatMul: a fused product whose bias is not one value per column', () => {
+  // XNNPACK reads one bias value per output column; the original's flagged path broadcasts a single value,
+  // so such a product stays on it (tfjs-backend-wasm refuses a bias of another rank than 1).
+  it('adds a single value to every element of a transposed product (hand-worked), leaking nothing', () => {
+    const restore = useFastWasmMatMul();
+    try {
+      const before = counts();
+      const results = tf.tidy(() => {
+        const b = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+        const read = (t: tf.Tensor) => Array.from(t.dataSync());
+        return [
+          read(tf.fused.matMul({ a: tf.ones([1, 2]), b, transposeB: true, bias: tf.tensor1d([10]) })),
+          read(tf.fused.matMul({ a: tf.tensor2d([1, 1, 1, 0], [2, 2]), b, transposeB: true, bias: tf.tensor1d([10]), activation: 'relu' })),
+        ];
+      });
+      expect(results).toEqual([[13, 17, 21], [13, 17, 21, 11, 13, 15]]);
+      expect(counts()).toEqual(before);
+    } finally {
+      restore();
+    }
+  });
+});
+
 describe('useFastWasmMatMul: leaks and errors', () => {
   it('frees its transposes when the original kernel throws (mismatched inner dims give the original error)', () => {
     const restore = useFastWasmMatMul();

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { fastWasmMatMulEnabled } from '../fastWasmMatMulEnabled.js';
 
 /**
  * Makes an `Identity` kernelFunc for the wasm backend that shares its input's memory instead of copying
@@ -13,8 +14,9 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  * 800 KB). Tensors never change once made, so sharing is safe wherever nothing keeps state by buffer.
  * One thing in tfjs-backend-wasm does: its matmul caches XNNPACK operators by the right-hand operand's
  * buffer, not its shape, so a clone reshaped and used as weights would get the operator of the source's
- * shape (as a reshape of the source already does with the stock kernels). useFastWasmKernels registers
- * these kernels only together with useFastWasmMatMul's products, which give such a product a fresh copy.
+ * shape (as a reshape of the source already does with the stock kernels). useFastWasmMatMul's products
+ * give such a product a fresh copy; so these kernels share only while they are in force, and copy (by
+ * `original`) otherwise, as after a `restore` of useFastWasmMatMul that left useFastWasmKernels' kernels.
  *
  * Tensors other than float32, int32 and bool (strings) go to `original` unchanged. Owns nothing it is given.
  *
@@ -23,7 +25,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 export function identityWasm(original: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
-    return numeric(x.dtype) ? share(args.backend as BackendWasm, x, x.dtype) : original(args);
+    return numeric(x.dtype) && fastWasmMatMulEnabled() ? share(args.backend as BackendWasm, x, x.dtype) : original(args);
   };
 }
 
@@ -38,7 +40,7 @@ export function castWasm(original: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { dtype } = args.attrs as unknown as tf.CastAttrs;
-    return dtype === x.dtype && numeric(x.dtype) ? share(args.backend as BackendWasm, x, dtype) : original(args);
+    return dtype === x.dtype && numeric(x.dtype) && fastWasmMatMulEnabled() ? share(args.backend as BackendWasm, x, dtype) : original(args);
   };
 }
 

@@ -11,7 +11,9 @@ import { transposeInnerDims } from './transposeInnerDims.js';
  *
  * The wrapper defers to `original` unchanged (so the original's own result or error comes out) when
  * there is nothing to gain or it cannot be sure of the semantics: no flag set, an operand missing or
- * not float32, a rank below 2, or inner dimensions that do not match.
+ * not float32, a rank below 2, inner dimensions that do not match, or a bias that is not one value per
+ * output column (XNNPACK reads exactly that many; the original's flagged path broadcasts a single value
+ * or takes one per output element).
  *
  * Ownership: the inputs stay the engine's; the explicit transposes are freed before returning, also
  * when the original throws; the output is the original's, owned by the engine.
@@ -33,6 +35,9 @@ export function withoutTransposes(original: tf.KernelFunc, transpose: tf.KernelF
     const innerA = transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
     const innerB = transposeB ? b.shape[b.shape.length - 1] : b.shape[b.shape.length - 2];
     if (innerA !== innerB) return original(args); // let the original word the shape error
+    const columns = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const bias = inputs['bias'];
+    if (bias !== undefined && bias !== null && tf.util.sizeFromShape(bias.shape) !== columns) return original(args);
 
     const kernelBackend = backend as tf.KernelBackend;
     const made: tf.TensorInfo[] = [];
