@@ -385,30 +385,39 @@ describe('useFastWasmMatMul: gradients', () => {
   });
 });
 
+/**
+ * The values of the products `make` returns, in order, made with useFastWasmMatMul on (and off again
+ * afterwards); everything `make` creates is freed, and no tensor or wasm buffer is left behind.
+ */
+function fastProducts(make: () => ReadonlyArray<tf.Tensor>): number[][] {
+  const restore = useFastWasmMatMul();
+  try {
+    const before = counts();
+    const values = tf.tidy(() => make().map((t) => Array.from(t.dataSync())));
+    expect(counts()).toEqual(before);
+    return values;
+  } finally {
+    restore();
+  }
+}
+
 describe('useFastWasmMatMul: one buffer used as weights in two shapes', () => {
   // tfjs-backend-wasm caches each XNNPACK product operator by its right-hand operand's buffer, not its
   // shape, and a reshape shares the buffer: without the override the second product below is [5, 7] and
   // writes past its output (not run here, as it corrupts the wasm heap).
   it('gives each shape its own product, back and forth, plain and fused with a bias, leaking nothing', () => {
-    const restore = useFastWasmMatMul();
-    try {
-      const before = counts();
-      const results = tf.tidy(() => {
-        const w = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
-        const read = (t: tf.Tensor) => Array.from(t.dataSync());
-        return [
-          read(tf.matMul(tf.ones([1, 2]), w)),
-          read(tf.matMul(tf.ones([1, 3]), tf.reshape(w, [3, 2]))),
-          read(tf.fused.matMul({ a: tf.ones([1, 3]), b: tf.reshape(w, [3, 2]), bias: tf.tensor1d([10, 20]) })),
-          read(tf.matMul(tf.ones([1, 2]), w)),
-          read(tf.matMul(tf.ones([1, 6]), tf.reshape(w, [6, 1]))),
-        ];
-      });
-      expect(results).toEqual([[5, 7, 9], [9, 12], [19, 32], [5, 7, 9], [21]]);
-      expect(counts()).toEqual(before);
-    } finally {
-      restore();
-    }
+    // Made in this order: the first product with w makes (and caches) its operator.
+    const results = fastProducts(() => {
+      const v = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+      return [
+        tf.matMul(tf.ones([1, 2]), v),
+        tf.matMul(tf.ones([1, 3]), tf.reshape(v, [3, 2])),
+        tf.fused.matMul({ a: tf.ones([1, 3]), b: tf.reshape(v, [3, 2]), bias: tf.tensor1d([10, 20]) }),
+        tf.matMul(tf.ones([1, 2]), v),
+        tf.matMul(tf.ones([1, 6]), tf.reshape(v, [6, 1])),
+      ];
+    });
+    expect(results).toEqual([[5, 7, 9], [9, 12], [19, 32], [5, 7, 9], [21]]);
   });
 });
 
@@ -416,22 +425,14 @@ describe('useFastWasmMatMul: a fused product whose bias is not one value per col
   // XNNPACK reads one bias value per output column; the original's flagged path broadcasts a single value,
   // so such a product stays on it (tfjs-backend-wasm refuses a bias of another rank than 1).
   it('adds a single value to every element of a transposed product (hand-worked), leaking nothing', () => {
-    const restore = useFastWasmMatMul();
-    try {
-      const before = counts();
-      const results = tf.tidy(() => {
-        const b = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
-        const read = (t: tf.Tensor) => Array.from(t.dataSync());
-        return [
-          read(tf.fused.matMul({ a: tf.ones([1, 2]), b, transposeB: true, bias: tf.tensor1d([10]) })),
-          read(tf.fused.matMul({ a: tf.tensor2d([1, 1, 1, 0], [2, 2]), b, transposeB: true, bias: tf.tensor1d([10]), activation: 'relu' })),
-        ];
-      });
-      expect(results).toEqual([[13, 17, 21], [13, 17, 21, 11, 13, 15]]);
-      expect(counts()).toEqual(before);
-    } finally {
-      restore();
-    }
+    const results = fastProducts(() => {
+      const b = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+      return [
+        tf.fused.matMul({ a: tf.ones([1, 2]), b, transposeB: true, bias: tf.tensor1d([10]) }),
+        tf.fused.matMul({ a: tf.tensor2d([1, 1, 1, 0], [2, 2]), b, transposeB: true, bias: tf.tensor1d([10]), activation: 'relu' }),
+      ];
+    });
+    expect(results).toEqual([[13, 17, 21], [13, 17, 21, 11, 13, 15]]);
   });
 });
 
