@@ -7,7 +7,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  */
 const firstUse = new WeakMap<object, { readonly k: number; readonly n: number }>();
 
-const batchOf = (t: tf.TensorInfo): number => t.shape.slice(0, -2).reduce((n, d) => n * d, 1);
+const batchOf = (t: tf.TensorInfo): number => tf.util.sizeFromShape(t.shape.slice(0, -2));
 
 /**
  * Wraps a wasm matmul kernelFunc (`BatchMatMul` or `_FusedMatMul`) so that a buffer used as the
