@@ -1,13 +1,11 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { concatWith, defer, finalize, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors/ConfigError.js';
 import type { GradientSample } from '../gradients/types.js';
-import { inOrder } from '../internal/inOrder.js';
-import { disposeTree } from '../internal/tensorMaps.js';
 import { optionKeys, optionsObject } from '../internal/options.js';
 import { getOrThrow, integerAtLeast, isFunction, oneOf, withDefault, type Validator } from '../internal/validate.js';
-import { runningWindow } from './runningWindow.js';
+import { accumulateWindows } from './internal/accumulateWindows.js';
 import type { AccumulatedGradients } from './types.js';
 
 /** Micro-batches per window: a fixed count, or a function of the updates made so far. */
@@ -106,22 +104,6 @@ export function accumulate(
 ): OperatorFunction<GradientSample, AccumulatedGradients> {
   getOrThrow(optionsObject(FN, optionKeys<AccumulateOptions>({ partialWindow: true, nonFinite: true, startStep: true }))(options));
   const config = getOrThrow(validateAccumulate(FN, steps, options));
-  // Standard operators only: they stop a synchronous source as soon as the stream ends, and `finalize`
-  // frees the open window on completion, error and unsubscribe alike. In order: a sample pushed from
-  // inside a subscriber waits until the current window has been delivered (and is freed if the stream
-  // ends meanwhile), so windows come out in the order of their samples.
-  return (source) =>
-    defer(() => {
-      const window = runningWindow(config);
-      return source.pipe(
-        inOrder((sample: GradientSample) => window.add(sample), freeSample),
-        concatWith(defer(() => window.finish())),
-        finalize(() => window.release()),
-      );
-    });
-}
-
-function freeSample(sample: GradientSample): void {
-  disposeTree(sample.grads);
-  sample.loss.dispose();
+  // The shared operator: train composes the same one, so the stream's window arithmetic exists once.
+  return accumulateWindows(config);
 }

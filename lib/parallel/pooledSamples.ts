@@ -1,5 +1,8 @@
 import { concat, defer, finalize, type OperatorFunction } from 'rxjs';
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import type { AccumulationSteps } from '../accumulate/accumulate.js';
+import { windowSize } from '../accumulate/internal/windowSize.js';
 import type { Batch } from '../batch/types.js';
 import { BatchError } from '../errors/BatchError.js';
 import type { GradientSample } from '../gradients/types.js';
@@ -55,7 +58,10 @@ export function pooledSamples(
             }
             const { params, step } = current();
             if (pending === 0) {
-              size = Math.max(1, windowSize(accumulationSteps, step) - carried);
+              // accumulate's own window size; an invalid schedule value counts as 1 here, so that the
+              // sample reaches accumulate, which fails the stream with it.
+              const full = pipe(windowSize(accumulationSteps, step), E.getOrElse(() => 1));
+              size = Math.max(1, full - carried);
               carried = 0;
             }
             run.submit(params, batch);
@@ -67,10 +73,4 @@ export function pooledSamples(
         defer(() => (pending > 0 ? collect() : [])),
       ).pipe(finalize(() => run.close()));
     });
-}
-
-/** The open window's size; an invalid schedule value counts as 1 here, and accumulate rejects it. */
-function windowSize(steps: AccumulationSteps, step: number): number {
-  const n = typeof steps === 'number' ? steps : steps(step);
-  return Number.isInteger(n) && n >= 1 ? n : 1;
 }

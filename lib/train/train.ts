@@ -1,10 +1,9 @@
 import { concatWith, defer, finalize, identity, mergeMap, takeUntil, tap, type Observable, type OperatorFunction } from 'rxjs';
-import { runningWindow } from '../accumulate/runningWindow.js';
-import type { AccumulatedGradients } from '../accumulate/types.js';
+import { accumulateWindows } from '../accumulate/internal/accumulateWindows.js';
+import type { AccumulatedGradients, WindowState } from '../accumulate/types.js';
 import type { Batch } from '../batch/types.js';
 import { microBatches } from '../batch/microBatches.js';
 import { gradientSample } from '../gradients/gradientSample.js';
-import type { GradientSample } from '../gradients/types.js';
 import { disposeBatch } from '../internal/disposeBatch.js';
 import { inOrder } from '../internal/inOrder.js';
 import { disposeTree } from '../internal/tensorMaps.js';
@@ -148,19 +147,16 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
     if (!emitted && ownsInitialOptimizerState) disposeTree(state.optimizerState);
   };
 
-  // The open window: a value the shell below feeds, so that a stop can hand it over (a copy of a resumed
-  // one: the caller's stays the caller's).
-  const window = runningWindow(
-    { steps: config.accumulationSteps, partialWindow: config.partialWindow, nonFinite: config.nonFinite, startStep: state.step },
-    initialWindow,
-  );
+  // A stop keeps the open window open: accumulate hands it over here, for TrainStopped to hand on.
   let stopped = false;
+  let open: WindowState | undefined;
   const stop = config.stop;
   const stoppedRun = (): ReadonlyArray<TrainStopped<S>> => {
-    if (!stopped) return [];
-    const open = window.take();
+    if (!stopped || open === undefined) return [];
+    const window = open;
+    open = undefined;
     emitted = true; // the params and optimizer state are the caller's from now on, as after a step
-    return [{ stopped: true, state: open.microBatches === 0 ? (disposeTree(open), state) : { ...state, window: open } }];
+    return [{ stopped: true, state: window.microBatches === 0 ? (disposeTree(window), state) : { ...state, window } }];
   };
 
   return batches.pipe(
@@ -182,20 +178,19 @@ function run<S>(config: TrainConfig<S>, batches: Observable<Batch>): Observable<
             disposeBatch(batch);
           }
         }, disposeBatch),
-    // In order, as accumulate does: a sample pushed from inside a subscriber waits for the current window.
-    inOrder((sample: GradientSample) => window.add(sample), freeSample),
-    // Completion applies (or drops) a partial window; a stop keeps it open, for TrainStopped to hand over.
-    concatWith(defer(() => (stopped ? [] : window.finish()))),
+    // accumulate's own operator, resumed from a copy of the open window (the caller's stays the
+    // caller's). Completion applies (or drops) a partial window; a stop keeps it open instead.
+    accumulateWindows(
+      { steps: config.accumulationSteps, partialWindow: config.partialWindow, nonFinite: config.nonFinite, startStep: state.step },
+      { initial: initialWindow, handOver: () => (stopped ? (window) => (open = window) : undefined) },
+    ),
     mergeMap(update),
     concatWith(defer(stoppedRun)),
     finalize(() => {
-      window.release();
+      // A window handed over but never emitted (the stream ended first) is still train's.
+      if (open !== undefined) disposeTree(open);
+      open = undefined;
       release();
     }),
   );
-}
-
-function freeSample(sample: GradientSample): void {
-  disposeTree(sample.grads);
-  sample.loss.dispose();
 }

@@ -1,16 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
+import { addToWindow } from '../../accumulate/internal/addToWindow.js';
+import { finishWindow } from '../../accumulate/internal/finishWindow.js';
+import type { WindowConfig } from '../../accumulate/internal/windowTypes.js';
+import { disposeWindow, emptyWindow } from '../../accumulate/internal/windowState.js';
+import type { AccumulatedGradients, WindowState } from '../../accumulate/types.js';
 import { BatchError } from '../../errors/BatchError.js';
 import { ConfigError } from '../../errors/ConfigError.js';
 import { describeValue } from '../../internal/describeValue.js';
+import { disposeTree } from '../../internal/tensorMaps.js';
 import { getOrThrow } from '../../internal/validate.js';
 import { registerBatchSizeReporter } from './batchSizeReporter.js';
 import { ACCUMULATING, FN, validateAccumulatingOptions, type AccumulatingConfig, type EpochEnd } from './validateAccumulatingOptions.js';
-import { addBatch, checkFits, emptyWindow, namedGradients, rebind, windowMean, type NamedGradient, type NamedTensor, type VariableGradients, type WindowState } from './window.js';
-
-/** The prefix of the weights an accumulating optimizer adds to its inner optimizer's in `getWeights`. */
-const PREFIX = 'gradstream.accumulating/';
-const COUNTS = `${PREFIX}counts`;
-const SUM = `${PREFIX}sum/`;
+import { readSavedWindow, windowWeights } from './savedWindow.js';
+import { batchSample, checkFits, namedGradients, rebind, type NamedGradient, type NamedTensor, type VariableGradients } from './gradientList.js';
 
 /** The open window of an {@link AccumulatingOptimizer}, as its `window` property shows it. */
 export interface AccumulationWindow {
@@ -50,7 +52,15 @@ export class AccumulatingOptimizer extends tf.Optimizer {
   /** What happens to a window still open at the end of an epoch of `fit` or `fitDataset`. */
   readonly epochEnd: EpochEnd;
 
-  private state: WindowState = emptyWindow;
+  /**
+   * The open window: lib/accumulate's, the one every shell drives. Its update count is not read: a
+   * fit window's size is the fixed `steps`.
+   */
+  private state: WindowState = emptyWindow(0);
+  /** What the window's arithmetic reads: `steps`; flush applies a partial window; tfjs's NaN policy. */
+  private readonly config: WindowConfig;
+  /** Whether the window's batches carry reported sizes; undefined while the window is empty. */
+  private sized: boolean | undefined;
   /** The order tfjs gave the last batch's gradients in: the order the inner optimizer always sees. */
   private order: ReadonlyArray<string> = [];
   /** Whether the window was restored by setWeights and waits for a batch to learn its variables' names. */
@@ -65,6 +75,7 @@ export class AccumulatingOptimizer extends tf.Optimizer {
     this.inner = config.inner;
     this.steps = config.steps;
     this.epochEnd = config.epochEnd;
+    this.config = { steps: config.steps, partialWindow: 'apply', nonFinite: 'unchecked', startStep: 0 };
   }
 
   /** Updates applied so far: the inner optimizer's iteration count, which advances once per window. */
@@ -74,8 +85,8 @@ export class AccumulatingOptimizer extends tf.Optimizer {
 
   /** The open window: how many batches and examples it holds, and its running sums (owned by the optimizer). */
   get window(): AccumulationWindow {
-    const { batches, examples, sums } = this.state;
-    return { batches, examples, sums };
+    const { microBatches, examples, sum } = this.state;
+    return { batches: microBatches, examples, sums: sum ?? {} };
   }
 
   /**
@@ -87,21 +98,32 @@ export class AccumulatingOptimizer extends tf.Optimizer {
     const size = this.takeBatchSize();
     const grads = namedGradients(variableGradients);
     const sized = size !== undefined;
-    if (this.state.sized !== undefined && this.state.sized !== sized)
+    if (this.sized !== undefined && this.sized !== sized)
       throw new BatchError(
         `${FN}.applyGradients`,
-        `batch ${this.state.batches + 1} of the window ${sized ? 'has' : 'has no'} reported size, unlike the batches before it: report every batch's size (model.fit and fitDataset do) or none`,
+        `batch ${this.state.microBatches + 1} of the window ${sized ? 'has' : 'has no'} reported size, unlike the batches before it: report every batch's size (model.fit and fitDataset do) or none`,
         size,
       );
-    const window = this.restored ? rebind(`${FN}.applyGradients`, this.state, grads) : this.state;
-    checkFits(`${FN}.applyGradients`, window, grads);
-    const next = addBatch(window, grads, size ?? 1, sized);
-    // Free the old sums once the new ones exist (only then: a failure above must leave the window whole).
-    tf.dispose(Object.values(this.state.sums));
-    this.state = next;
+    const sum = this.restored && this.state.sum ? rebind(`${FN}.applyGradients`, this.state.sum, grads) : this.state.sum;
+    checkFits(`${FN}.applyGradients`, sum, grads);
+    // Checked: from here on the batch is one more sample of the window, which owns it.
+    let closed: AccumulatedGradients | undefined;
+    try {
+      let next: WindowState;
+      [next, closed] = addToWindow(this.config, sum ? { ...this.state, sum } : this.state, batchSample(grads, size ?? 1));
+      // Kept: the new sums were made inside the tidy model.fit opens per batch, and must outlive it.
+      if (next.sum) Object.values(next.sum).forEach((t) => tf.keep(t));
+      this.state = next;
+    } catch (error) {
+      // addToWindow has freed the window and the sample: start afresh rather than hold freed tensors.
+      this.state = emptyWindow(0);
+      this.sized = undefined;
+      throw error;
+    }
+    this.sized = closed ? undefined : sized;
     this.restored = false;
     this.order = grads.map((g) => g.name);
-    if (next.batches >= this.steps) this.applyWindow();
+    if (closed) this.applyWindow(closed);
   }
 
   /**
@@ -109,10 +131,14 @@ export class AccumulatingOptimizer extends tf.Optimizer {
    * @returns whether there was a window to apply
    */
   flush(): boolean {
-    if (this.state.batches === 0) return false;
+    if (this.state.microBatches === 0) return false;
     if (this.restored)
-      throw new BatchError(`${FN}.flush`, 'a window restored by setWeights learns its variables from the next batch: flush after one', this.state.batches);
-    this.applyWindow();
+      throw new BatchError(`${FN}.flush`, 'a window restored by setWeights learns its variables from the next batch: flush after one', this.state.microBatches);
+    const open = this.state;
+    this.state = emptyWindow(0);
+    this.sized = undefined;
+    const closed = finishWindow(this.config, open);
+    if (closed) this.applyWindow(closed);
     return true;
   }
 
@@ -138,8 +164,9 @@ export class AccumulatingOptimizer extends tf.Optimizer {
 
   /** Frees the running sums and the inner optimizer's variables. */
   override dispose(): void {
-    tf.dispose(Object.values(this.state.sums));
-    this.state = emptyWindow;
+    disposeWindow(this.state);
+    this.state = emptyWindow(0);
+    this.sized = undefined;
     this.inner.dispose();
     super.dispose();
   }
@@ -174,9 +201,7 @@ export class AccumulatingOptimizer extends tf.Optimizer {
    */
   override async getWeights(): Promise<NamedTensor[]> {
     const inner = await this.inner.getWeights();
-    const { batches, examples, sized, sums } = this.state;
-    const counts = tf.tensor1d([batches, examples, sized === true ? 1 : 0]);
-    return [...inner, { name: COUNTS, tensor: counts }, ...this.order.flatMap((name) => (sums[name] ? [{ name: `${SUM}${name}`, tensor: sums[name] }] : []))];
+    return [...inner, ...windowWeights({ state: this.state, sized: this.sized, order: this.order })];
   }
 
   /**
@@ -185,22 +210,12 @@ export class AccumulatingOptimizer extends tf.Optimizer {
    * optimizers match their weights (variable names differ between copies of a model).
    */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    const ours = weightValues.filter((w) => w.name.startsWith(PREFIX));
-    const inner = weightValues.filter((w) => !w.name.startsWith(PREFIX));
-    const counts = ours.find((w) => w.name === COUNTS);
-    if (counts === undefined) throw new BatchError(`${FN}.setWeights`, `no '${COUNTS}' weight among ${describeValue(ours.map((w) => w.name))}`, weightValues.map((w) => w.name));
-    const [batches = NaN, examples = NaN, sized = NaN] = Array.from(await counts.tensor.data(), Number);
-    if (!Number.isInteger(batches) || batches < 0 || batches >= this.steps || !(examples >= batches))
-      throw new BatchError(`${FN}.setWeights`, `the saved window counts ${describeValue([batches, examples])} do not fit steps ${this.steps}`, [batches, examples]);
-    const saved = ours.filter((w) => w.name.startsWith(SUM));
-    if (inner.length > 0) await this.inner.setWeights(inner);
-    const sums: Record<string, tf.Tensor> = {};
-    for (const w of saved) sums[w.name.slice(SUM.length)] = tf.keep(tf.clone(w.tensor));
-    tf.dispose(Object.values(this.state.sums));
-    this.state = batches === 0 ? emptyWindow : { sums, batches, examples, sized: sized === 1 };
-    if (batches === 0) tf.dispose(Object.values(sums));
-    this.order = Object.keys(sums);
-    this.restored = batches > 0;
+    const saved = await readSavedWindow(`${FN}.setWeights`, weightValues, this.steps);
+    if (saved.inner.length > 0) await this.inner.setWeights(saved.inner);
+    const { state, sized, order } = saved.open();
+    disposeWindow(this.state);
+    [this.state, this.sized, this.order] = [state, sized, order];
+    this.restored = state.microBatches > 0;
   }
 
   private takeBatchSize(): number | undefined {
@@ -213,11 +228,16 @@ export class AccumulatingOptimizer extends tf.Optimizer {
     return size;
   }
 
-  private applyWindow(): void {
-    const window = this.state;
-    tf.tidy(() => this.inner.applyGradients(windowMean(window, this.order) as NamedGradient[] as NamedTensor[]));
-    tf.dispose(Object.values(window.sums));
-    this.state = emptyWindow;
+  /** Applies a closed window's mean gradient with the inner optimizer, in tfjs's order (null where none). */
+  private applyWindow(closed: AccumulatedGradients): void {
+    // Every fit window holds at least one example and no policy skips one: this is for the types.
+    if (closed.skipped) return;
+    try {
+      const mean: NamedGradient[] = this.order.map((name) => ({ name, tensor: closed.grads[name] ?? null }));
+      tf.tidy(() => this.inner.applyGradients(mean as NamedTensor[]));
+    } finally {
+      disposeTree(closed.grads);
+    }
   }
 }
 
