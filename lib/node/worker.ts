@@ -10,7 +10,9 @@ import { fromLayersModel } from '../models/fromLayersModel.js';
 import * as losses from '../models/losses/index.js';
 import type { Loss, Model } from '../models/types.js';
 import type { Params } from '../optim/types.js';
+import { isObject } from '../internal/isObject.js';
 import { tensorFromBorrowed, valuesView } from '../internal/valuesView.js';
+import { claim } from '../parallel/internal/claims.js';
 import {
   EVENTS,
   GRADIENT_SLOTS,
@@ -18,15 +20,14 @@ import {
   SLOT_FREE,
   SLOT_FULL,
   SLOTS_FREED,
-  claim,
-  decode,
   exitCodeSlot,
   exitedSlot,
   type BatchMessage,
   type ErrorMessage,
   type SampleMessage,
-  type WorkerInit,
-} from './internal/protocol.js';
+} from '../parallel/internal/protocol.js';
+import { decode } from '../parallel/internal/transfer.js';
+import type { WorkerInit } from './internal/protocol.js';
 
 const init = workerData as WorkerInit;
 const control = new Int32Array(init.control);
@@ -76,8 +77,8 @@ async function modelOf(spec: WorkerInit['model']): Promise<Model['apply']> {
   }
   const value = await exported<unknown>(spec.url, spec.name, 'model');
   if (typeof value === 'function') return value as Model['apply'];
-  if (typeof value === 'object' && value !== null && typeof (value as Model).apply === 'function') {
-    const model = value as Model;
+  if (isObject(value) && typeof value['apply'] === 'function') {
+    const model = value as unknown as Model;
     return (params, xs, options) => model.apply(params, xs, options);
   }
   throw new Error(`model: export '${spec.name}' of ${spec.url} is neither a Model nor an apply function`);
