@@ -9,6 +9,10 @@ const e2e = 'app/test/e2e/**/*.test.ts';
 const browser = ['test/browser/**/*.test.ts', 'app/test/browser/**/*.test.ts'];
 // examples/*.test.ts show users how to test their own models with gradstream/testing: the suite runs them.
 const tests = ['test/**/*.test.ts', 'app/test/**/*.test.ts', 'examples/**/*.test.ts'];
+// Tests whose subject does not depend on the backend run once, under `cpu`: the CLI's commands, monitor
+// files and dashboard (what they compute is the library's, tested on both), and the pure units (the
+// docs' public surface, the pool's window state machine and claims, validators).
+const backendFree = ['app/test/cli/**', 'app/test/monitor/**', 'app/test/dashboard/**', 'test/docs/**', 'test/lint/**', 'test/parallel/**', 'test/internal/validate.test.ts'];
 
 export default defineConfig({
   resolve: {
@@ -40,7 +44,7 @@ export default defineConfig({
         test: {
           name: 'wasm',
           include: tests,
-          exclude: [e2e, ...browser, 'test/cpu-only/**'],
+          exclude: [e2e, ...browser, ...backendFree, 'test/cpu-only/**'],
           setupFiles: ['test/support/backend-wasm.ts'],
         },
       },
