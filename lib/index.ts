@@ -89,3 +89,7 @@ export type { MetricEvent, UpdateEvent, EvaluationEvent, Evaluation } from './mo
 export { accumulatingOptimizer, type AccumulatingOptimizerOptions } from './fit/accumulatingOptimizer.js';
 export type { AccumulatingOptimizer, AccumulationWindow } from './fit/internal/AccumulatingOptimizer.js';
 export type { EpochEnd } from './fit/internal/validateAccumulatingOptions.js';
+
+// Resuming the data: a source that can start at an example skips without making what it skips.
+export type { BatchSource } from './batch/types.js';
+export { resumeBatches } from './batch/resumeBatches.js';

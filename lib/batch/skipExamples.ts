@@ -9,7 +9,11 @@ import type { Batch } from './types.js';
  * Restarts a data source at a saved position: drops its first `count` examples, whole batches first, then
  * the front of the batch the position falls in. For any source that yields the same batches in the same
  * order on every subscription: `from(arrayOfBatchMakers)`, an array-like read in order, or
- * {@link shuffledBatches} with the same seed (which can also skip without making tensors: `startAt`).
+ * {@link shuffledBatches} with the same seed.
+ *
+ * It cannot avoid making what it drops: every skipped batch is made (read, decoded, turned into tensors)
+ * and disposed. When the source can start at an example, let it: {@link resumeBatches} takes a
+ * {@link BatchSource} and makes no skipped batch at all.
  *
  * A run stopped mid-batch (after update k, in a batch that spans windows) stops at a micro-batch boundary,
  * so the rest of that batch splits into the same micro-batches as it would have: the resumed run sees
@@ -27,7 +31,8 @@ import type { Batch } from './types.js';
  * @param count examples to drop, an integer >= 0
  * @returns an operator from batches to the batches after the position
  * @throws {ConfigError} when `count` is not an integer >= 0; a source that ends before the position fails
- *   the stream with a {@link BatchError}
+ *   the stream with a {@link BatchError}, as does a batch that is not `{ xs, ys }` of two live tensors
+ * @see resumeBatches
  * @see loadCheckpoint
  */
 export function skipExamples(count: number): OperatorFunction<Batch, Batch> {
@@ -39,6 +44,8 @@ export function skipExamples(count: number): OperatorFunction<Batch, Batch> {
         mergeMap((batch): Batch[] => {
           if (left === 0) return [batch];
           try {
+            const invalid = BatchError.checkBatch('skipExamples', batch);
+            if (invalid) throw invalid;
             const n = batch.xs.shape[0] ?? 0;
             if (n <= left) {
               left -= n;

@@ -4,8 +4,8 @@ import { GradstreamError } from './GradstreamError.js';
 
 /**
  * A batch cannot be trained on: `xs` and `ys` count different examples, it holds no example, a tensor
- * has no example axis, or `xs` or `ys` is not a live tensor (disposed already: the same batch sent twice,
- * or freed before the stream took it). Sent down the stream's error channel, with the shapes as `input`
+ * has no example axis, or `xs` or `ys` is not a live tensor (a plain array, a missing key as in `{ x, y }`
+ * or `{ xs, labels }`, or disposed already: the same batch sent twice, or freed before the stream took it). Sent down the stream's error channel, with the shapes as `input`
  * (or `{ tensor: 'xs' | 'ys', value }` for a tensor that is not live).
  *
  * ## Example
@@ -27,14 +27,18 @@ export class BatchError extends GradstreamError {
   }
 
   /**
-   * A batch, checked: `xs` and `ys` are live tensors (a disposed one is named: `train` disposes each batch
-   * once used, so a batch sent twice arrives disposed the second time), then as {@link BatchError.check}.
+   * A batch, checked: an object with `xs` and `ys` that are live tensors (a disposed one is named: `train`
+   * disposes each batch once used, so a batch sent twice arrives disposed the second time), then as
+   * {@link BatchError.check}. The common first tries get a hint: plain arrays (wrap them with
+   * `tf.tensor(...)`), and other key names (`{ x, y }`, `{ xs, labels }`: a batch is `{ xs, ys }`).
    */
-  static checkBatch(fn: string, batch: { readonly xs: unknown; readonly ys: unknown }): BatchError | undefined {
+  static checkBatch(fn: string, batch: unknown): BatchError | undefined {
+    if (typeof batch !== 'object' || batch === null || batch instanceof tf.Tensor || Array.isArray(batch))
+      return new BatchError(fn, `a batch must be an object { xs, ys } of two tf.Tensors, got ${describeValue(batch)}`, batch);
+    const record = batch as Readonly<Record<string, unknown>>;
     for (const tensor of ['xs', 'ys'] as const) {
-      const value = batch[tensor];
-      if (!(value instanceof tf.Tensor))
-        return new BatchError(fn, `${tensor} must be a tf.Tensor, got ${describeValue(value)}`, { tensor, value });
+      const value = record[tensor];
+      if (!(value instanceof tf.Tensor)) return new BatchError(fn, notATensor(tensor, value, record), { tensor, value });
       if (value.isDisposed)
         return new BatchError(
           fn,
@@ -42,7 +46,7 @@ export class BatchError extends GradstreamError {
           { tensor, value },
         );
     }
-    return BatchError.check(fn, (batch.xs as tf.Tensor).shape, (batch.ys as tf.Tensor).shape);
+    return BatchError.check(fn, (record['xs'] as tf.Tensor).shape, (record['ys'] as tf.Tensor).shape);
   }
 
   /** `xs` and `ys` of a batch, checked: both have an example axis, the same count, and at least one example. */
@@ -56,4 +60,23 @@ export class BatchError extends GradstreamError {
     if (xsShape[0] === 0) return new BatchError(fn, `the batch is empty ${where}`, shapes);
     return undefined;
   }
+}
+
+/** Other names users give a batch's two parts, each with the key gradstream expects in its place. */
+const OTHER_KEYS: Readonly<Record<string, 'xs' | 'ys'>> = {
+  x: 'xs', inputs: 'xs', input: 'xs', features: 'xs', images: 'xs', data: 'xs',
+  y: 'ys', labels: 'ys', label: 'ys', targets: 'ys', target: 'ys', outputs: 'ys',
+};
+
+/** Why `value` is not a batch's `tensor`, with the likely fix: wrap an array, or rename a key. */
+function notATensor(tensor: 'xs' | 'ys', value: unknown, batch: Readonly<Record<string, unknown>>): string {
+  if (Array.isArray(value) || ArrayBuffer.isView(value))
+    return `${tensor} must be a tf.Tensor; got ${Array.isArray(value) ? 'an array' : 'a typed array'}: wrap it with tf.tensor(...)`;
+  if (value === undefined) {
+    const keys = Object.keys(batch);
+    const renames = keys.filter((k) => OTHER_KEYS[k] !== undefined).map((k) => `${k} to ${OTHER_KEYS[k] as string}`);
+    const got = keys.length === 0 ? 'no key' : `keys ${keys.join(', ')}`;
+    return `${tensor} is missing: a batch is { xs, ys } (inputs xs, labels ys), got ${got}${renames.length > 0 ? ` (rename ${renames.join(' and ')})` : ''}`;
+  }
+  return `${tensor} must be a tf.Tensor, got ${describeValue(value)}`;
 }

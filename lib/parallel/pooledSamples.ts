@@ -51,7 +51,7 @@ export function pooledSamples(
           inOrder((batch: Batch) => {
             // The shape check the sequential path makes first, made here, so a malformed batch fails
             // with the same BatchError whether or not a pool computes it.
-            const invalid = BatchError.check('gradientSample', batch.xs.shape, batch.ys.shape);
+            const invalid = BatchError.checkBatch('gradientSample', batch);
             if (invalid) {
               disposeBatch(batch);
               throw invalid;

@@ -102,7 +102,7 @@ export function checkAccumulationSafety(model: Model, loss: Loss, batch: Batch, 
   if (typeof loss !== 'function') throw new ConfigError(FN, 'loss', loss, 'a Loss function');
   if (!(Number.isFinite(tolerance) && tolerance >= 0)) throw new ConfigError(FN, 'tolerance', tolerance, 'a finite number >= 0');
   if (!Number.isInteger(seed)) throw new ConfigError(FN, 'seed', seed, 'an integer');
-  const invalid = BatchError.check(FN, batch?.xs?.shape ?? [], batch?.ys?.shape ?? []);
+  const invalid = BatchError.checkBatch(FN, batch);
   if (invalid) throw invalid;
   const examples = batch.xs.shape[0] as number;
   if (examples < 2) throw new BatchError(FN, `a batch of at least 2 examples is needed to split it, got ${examples}`, examples);

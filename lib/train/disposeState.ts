@@ -2,8 +2,9 @@ import { disposeTree } from '../internal/tensorMaps.js';
 import type { TrainState } from './types.js';
 
 /**
- * Frees every tensor of a training state: its parameters and its optimizer state (moments, traces,
- * accumulators, at any depth of a `chain`). The one call that releases what a run leaves you.
+ * Frees every tensor of a training state: its parameters, its optimizer state (moments, traces,
+ * accumulators, at any depth of a `chain`) and, for a {@link TrainStopped.state}, its open window's
+ * running sums. The one call that releases what a run leaves you.
  *
  * Call it on the last step's state once you are done with it (after {@link writeParams}, a checkpoint,
  * or a resumed run that no longer needs it): the last emitted step's `params` and `state` belong to you
@@ -26,4 +27,6 @@ import type { TrainState } from './types.js';
 export function disposeState<S>(state: TrainState<S>): void {
   disposeTree(state.params);
   disposeTree(state.optimizerState);
+  // A stopped run's open window holds its gradient sum and loss sum: the caller's, like the rest.
+  if (state.window !== undefined) disposeTree(state.window);
 }

@@ -4,15 +4,14 @@ import { pipe } from 'fp-ts/lib/function.js';
 import type { AccumulationSteps, NonFinitePolicy } from '../accumulate/accumulate.js';
 import { validateAccumulate } from '../accumulate/accumulate.js';
 import { ConfigError } from '../errors/ConfigError.js';
-import { describeValue } from '../internal/describeValue.js';
 import { optionKeys, optionsObject } from '../internal/options.js';
-import { checkSameParams, disposeTree, tidyTree } from '../internal/tensorMaps.js';
 import { integerAtLeast, isFunction, withDefault } from '../internal/validate.js';
 import type { Loss, Model } from '../models/types.js';
 import type { GradientTransformation } from '../optim/types.js';
 import type { Observable } from 'rxjs';
 import type { GradientPool } from '../parallel/types.js';
 import type { TrainState } from './types.js';
+import { initialState } from './internal/validateInitialState.js';
 
 /** Options of {@link train}. */
 export interface TrainOptions<S> {
@@ -139,7 +138,11 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
       ),
     ),
     E.bind('model', ({ options: o }) => model(o.model)),
-    E.bind('loss', ({ options: o }) => isFunction<Loss>(FN, 'loss')(o.loss)),
+    E.bind('loss', ({ options: o }) =>
+      typeof o.loss === 'string'
+        ? E.left(new ConfigError(FN, 'loss', o.loss, `a Loss function: for a Keras loss name, pass lossFromName(${JSON.stringify(o.loss)})`))
+        : isFunction<Loss>(FN, 'loss')(o.loss),
+    ),
     E.bind('optimizer', ({ options: o }) => optimizer<S>(o.optimizer)),
     E.bind('microBatchSize', ({ options: o }) =>
       withDefault<number | undefined>(integerAtLeast(FN, 'microBatchSize', 1), undefined)(o.microBatchSize),
@@ -157,7 +160,7 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
         ? E.right(o.gradients)
         : E.left(new ConfigError(FN, 'gradients', o.gradients, 'a GradientPool ({ open }), e.g. workerPool() from gradstream/node')),
     ),
-        E.bind('stop', ({ options: o }) =>
+    E.bind('stop', ({ options: o }) =>
       present<Observable<unknown> | undefined>(
         'stop',
         (v) => v === undefined || (isObject(v) && typeof v['subscribe'] === 'function'),
@@ -177,74 +180,3 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
       stop,
     })),
   );
-
-const initialState = <S>(value: unknown, m: Model, opt: GradientTransformation<S>): E.Either<ConfigError, TrainState<S> | undefined> => {
-  if (value === undefined) return E.right(undefined);
-  if (!isObject(value) || !isObject(value['params']) || !('optimizerState' in value))
-    return E.left(new ConfigError(FN, 'initialState', value, 'a TrainState (a TrainStep.state)'));
-  for (const counter of ['step', 'microBatches', 'examples', 'skippedMicroBatches', 'skippedUpdates'] as const) {
-    const checked = integerAtLeast(FN, `initialState.${counter}`, 0)(value[counter]);
-    if (E.isLeft(checked)) return checked;
-  }
-  const state = value as unknown as TrainState<S>;
-  const window = state.window;
-  if (window !== undefined && (!isObject(window) || window.updates !== state.step))
-    return E.left(new ConfigError(FN, 'initialState.window', window, `an open window after ${state.step} updates (a TrainStopped.state's)`));
-  try {
-    checkSameParams(FN, state.params, m.params, 'initialState parameter');
-  } catch (mismatch) {
-    return E.left(new ConfigError(FN, 'initialState.params', Object.keys(state.params), `the model's parameters (${(mismatch as Error).message})`));
-  }
-  const disposed = Object.keys(state.params).find((n) => (state.params[n] as tf.Tensor).isDisposed);
-  if (disposed !== undefined)
-    return E.left(new ConfigError(FN, `initialState.params.${disposed}`, state.params[disposed], 'a live tensor (this state was disposed)'));
-  const mismatch = optimizerStateMismatch(opt, m.params, state.optimizerState);
-  if (mismatch !== undefined)
-    return E.left(
-      new ConfigError(FN, 'initialState.optimizerState', state.optimizerState, `the state of the given optimizer (${mismatch}): was it made by another optimizer?`),
-    );
-  return E.right(state);
-};
-
-/**
- * Where `actual` departs from the structure of a state the optimizer makes for these params (names,
- * nesting, tensor shapes), or `undefined` when it has that structure. The reference state is made by
- * `init` inside a tidy and freed at once: the only tensors validation makes, and none survive it.
- */
-const optimizerStateMismatch = <S>(opt: GradientTransformation<S>, params: Model['params'], actual: unknown): string | undefined => {
-  const expected = tidyTree(() => opt.init(params));
-  try {
-    return structureMismatch(expected, actual, 'optimizerState');
-  } finally {
-    disposeTree(expected);
-  }
-};
-
-const structureMismatch = (expected: unknown, actual: unknown, path: string): string | undefined => {
-  const at = (what: string) => `${path} should be ${what}, got ${describeValue(actual, 60)}`;
-  if (expected instanceof tf.Tensor) {
-    if (!(actual instanceof tf.Tensor)) return at(`a tensor of shape [${expected.shape.join(', ')}]`);
-    if (actual.isDisposed) return `${path} is a disposed tensor`;
-    const same = actual.rank === expected.rank && actual.shape.every((d: number, i: number) => d === expected.shape[i]);
-    return same ? undefined : at(`a tensor of shape [${expected.shape.join(', ')}]`);
-  }
-  if (Array.isArray(expected)) {
-    if (!Array.isArray(actual) || actual.length !== expected.length) return at(`a tuple of ${expected.length}`);
-    for (let i = 0; i < expected.length; i++) {
-      const found = structureMismatch(expected[i], actual[i], `${path}[${i}]`);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (isObject(expected)) {
-    if (!isObject(actual) || Array.isArray(actual) || actual instanceof tf.Tensor) return at(`an object with ${Object.keys(expected).join(', ')}`);
-    for (const key of Object.keys(expected)) {
-      if (!(key in actual)) return `${path}.${key} is missing`;
-      const found = structureMismatch(expected[key], actual[key], `${path}.${key}`);
-      if (found !== undefined) return found;
-    }
-    const extra = Object.keys(actual).find((k) => !(k in expected));
-    return extra === undefined ? undefined : `${path}.${extra} is not part of this optimizer's state`;
-  }
-  return typeof actual === typeof expected ? undefined : at(`a ${typeof expected}`);
-};

@@ -1,6 +1,6 @@
 // Issue 8, point 5: a typed way to free what a run leaves, for every built-in optimizer's state.
 import * as tf from '@tensorflow/tfjs';
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   adagrad,
@@ -58,5 +58,24 @@ describe('disposeState', () => {
     disposeState(state);
     expect(last.params['w1']!.isDisposed).toBe(true);
     expect(last.state.optimizerState[1].mu['w1']!.isDisposed).toBe(true);
+  });
+});
+
+describe('disposeState on a stopped run', () => {
+  it('frees the open window of a TrainStopped state too: tensors back at baseline', async () => {
+    const model = mlp(3, 4, 2);
+    const baseline = tf.memory().numTensors;
+    const stop = new Subject<void>();
+    const batches = new Subject<ReturnType<typeof toBatch>>();
+    const done = lastValueFrom(batches.pipe(train({ model, loss: mse, optimizer: adam({ learningRate: 0.1 }), accumulationSteps: 2, stop })));
+    // One update (so the state's params are train's, not the model's), then one micro-batch into the next
+    // window, then stop: that window stays open, with its sums.
+    for (const seed of [1, 2, 3]) batches.next(toBatch(batchData(4, 3, 2, seed)));
+    stop.next();
+    const last = await done;
+    expect('stopped' in last && last.state.window?.microBatches).toBe(1);
+    disposeState(last.state);
+    expect(tf.memory().numTensors).toBe(baseline);
+    tf.dispose(Object.values(model.params));
   });
 });

@@ -14,7 +14,7 @@ import type { MetricEvent } from '../../lib/monitor/types.js';
 import { sgd } from '../../lib/optim/sgd.js';
 import { train } from '../../lib/train/train.js';
 import type { TrainStep } from '../../lib/train/types.js';
-import { disposeStep } from '../support/fixtures.js';
+import { disposeStep, linear } from '../support/fixtures.js';
 
 /** The model: one scalar weight, y = x·w. */
 const scalarModel = (): Model => ({ params: { w: tf.scalar(1) }, apply: (p, xs) => tf.mul(xs, p['w']!) });
@@ -261,5 +261,15 @@ describe('accumulate keeps order under re-entrant pushes too', () => {
       .subscribe((w) => w.skipped || disposeTree(w.grads));
     source.next(sample(1));
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('a loss given by name', () => {
+  it('a string loss is refused with a ConfigError that suggests lossFromName', () => {
+    const model = linear(3, 2);
+    expect(() => train({ model, loss: 'categoricalCrossentropy' as never, optimizer: sgd({ learningRate: 0.1 }), accumulationSteps: 1 })).toThrow(
+      /train: loss must be a Loss function: for a Keras loss name, pass lossFromName\("categoricalCrossentropy"\)/,
+    );
+    tf.dispose(Object.values(model.params));
   });
 });
