@@ -18,7 +18,7 @@ export type AccumulationSteps = number | ((updateStep: number) => number);
  * gradients are checked one by one only under `'skip-micro-batch'`, which must know which micro-batch to
  * leave out; under `'error'` and `'skip-update'` they are checked once per window, through the accumulated
  * gradient's norm, which a NaN or an infinity anywhere makes non-finite (checking every micro-batch's
- * gradients costs about a tenth of a training step on wasm). So under `'error'` a non-finite gradient
+ * gradients would cost a pass over all of them per micro-batch). So under `'error'` a non-finite gradient
  * behind a finite loss is reported for its window, without a micro-batch index.
  */
 export type NonFinitePolicy = 'error' | 'skip-micro-batch' | 'skip-update';

@@ -49,16 +49,16 @@ const inForce = (i: Installation): boolean =>
  * wasm heap.
  *
  * Call it once at start-up, after selecting the wasm backend, in any program that trains on wasm:
- * with it, the small CNN of `gradstream train --model cnn` updates about 3× faster and an MLP fed
+ * with it, a small CNN's convolution and pooling gradients use XNNPACK products, and an MLP fed
  * batches sliced from a dataset tensor no longer copies the whole dataset for each slice. What it
- * registers, for the wasm backend only:
+ * registers, for the wasm backend only (what each brings: docs/performance.md):
  * - `BatchMatMul`, `_FusedMatMul`: {@link useFastWasmMatMul} (transposes made explicit, then XNNPACK).
  * - `Slice`: reads the input through a view of the heap instead of `readSync`'s copy of all of it
- *   (32 rows of a 4096×784 tensor: from milliseconds to microseconds). Bit-identical.
+ *   (the cost of a slice no longer grows with the tensor it is taken from). Bit-identical.
  * - `Identity`, and `Cast` to the input's own dtype: share the input's memory (counted references, as
  *   the cpu backend's `Identity` and tfjs-backend-wasm's `Reshape` do) instead of copying it. tfjs's
  *   gradient tape clones every tensor it saves, a dense layer's weights included, so this saves a copy
- *   of the weights per micro-batch (the MLP 784-256-10: 16 copies, 4–5% of a micro-batch's gradient).
+ *   of the weights per micro-batch (the MLP 784-256-10: 16 copies per micro-batch).
  * - `MaxPoolGrad`, `AvgPoolGrad`: one scatter pass over the windows; the cpu backend's results bit for bit.
  * - `Conv2DBackpropFilter`, `Conv2DBackpropInput` (NHWC, float32): im2col / col2im around one XNNPACK
  *   product. They equal the cpu backend's up to float32 rounding (the cpu kernels sum in float64);

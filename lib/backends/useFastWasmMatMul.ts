@@ -16,8 +16,8 @@ const MATMUL_KERNELS: ReadonlyArray<string> = [tf.BatchMatMul, tf._FusedMatMul];
  * the backend's own product without transpose flags.
  *
  * tfjs-backend-wasm sends `matMul(a, b)` to XNNPACK only when neither operand is transposed; with
- * `transposeA` or `transposeB` it takes a slow path (256×784 · 784×256: ~7 ms plain, ~60 ms with
- * transposeB, ~100 ms with transposeA). Backprop through a dense layer is made of exactly such
+ * `transposeA` or `transposeB` it takes a slow path, several times slower than the plain product (see
+ * docs/performance.md). Backprop through a dense layer is made of exactly such
  * products (`dW = xᵀ·dy`, `dx = dy·Wᵀ`), so gradients gain the most. The override replaces the wasm
  * `BatchMatMul` and `_FusedMatMul` kernels with wrappers that call the backend's own Transpose kernel
  * and then the original kernel; shapes and dtypes it does not handle, a fused bias that is not one value

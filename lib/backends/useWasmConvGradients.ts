@@ -21,8 +21,8 @@ let installed: { readonly config: tf.KernelConfig; readonly restore: () => void 
  * TypeScript loop over the wasm heap that adds, in float64 and in the same order, exactly what
  * tfjs-backend-cpu's kernel adds, so its gradients are the cpu backend's bit for bit (NHWC and NCHW,
  * any strides and padding; dilation 1, the only one tfjs's filter gradient supports). It is fast enough
- * for small CNNs: an MNIST CNN at batch 32 takes 3–7 ms per call for its first layer (28×28×1 → 8 3×3
- * filters) and 11–15 ms for its second (13×13×8 → 16), where the cpu backend's kernel takes 1–2.5 s.
+ * for small CNNs such as an MNIST CNN at batch 32, far faster than the cpu backend's JavaScript kernel;
+ * `useFastWasmKernels` has a faster one (figures: docs/performance.md).
  *
  * Global (kernel registration is global in TensorFlow.js); other backends are untouched. Registers
  * only when no wasm `Conv2DBackpropFilter` kernel exists, so a future tfjs that ships its own keeps it.

@@ -12,7 +12,7 @@ interface HeapBackend {
  * never written: the next tfjs call may move or reuse that memory.
  *
  * Why: a fresh read allocates a new buffer each time, and on the machines measured (virtual ones) a fresh
- * buffer of a megabyte costs ~0.7 ms in page faults, twenty times the copy itself.
+ * buffer costs more in page faults than the copy itself.
  */
 export function valuesView(t: tf.Tensor): Float32Array | Int32Array | Uint8Array {
   const heap = onWasmHeap(t);

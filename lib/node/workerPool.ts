@@ -19,8 +19,8 @@ export type { ModuleExport, WorkerPool, WorkerPoolOptions } from '../parallel/wo
  * The parameters reach the workers once per window through shared memory; a micro-batch goes as one
  * message, and a worker claims it (in shared memory) before computing it; its gradients come back through
  * a few shared slots per worker, copied straight from the worker's backend memory and out into the main
- * thread's (no buffer is allocated per micro-batch: a fresh one costs page faults, see
- * docs/performance.md). The samples go on in order, each as soon as it is ready, so the main thread sums
+ * thread's (no buffer is allocated per micro-batch: on virtual machines a fresh buffer's page faults
+ * cost more than the copy). The samples go on in order, each as soon as it is ready, so the main thread sums
  * one while the workers compute the next. Waiting for one, with `mainShare`, it computes the window's first
  * micro-batch that no worker has begun (every one of the first windows of a run, while the workers start);
  * without, it waits (in timed waits, checking that no worker died). Who computes a micro-batch changes

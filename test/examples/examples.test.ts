@@ -26,8 +26,8 @@ describe('examples', () => {
     expect(tf.memory().numTensors - before).toBe(2 + 2 + 4);
   });
 
-  it('the README shows examples/composition.ts as it is', () => {
-    expect(read('README.md')).toContain(read('examples/composition.ts').trim());
+  it('docs/guide.md shows examples/composition.ts as it is', () => {
+    expect(read('docs/guide.md')).toContain(read('examples/composition.ts').trim());
   });
 
   it('examples/composition.ts trains a Layers model: one update per 256 examples', async () => {
@@ -43,8 +43,8 @@ describe('examples', () => {
     layers.dispose();
   });
 
-  it('the README shows examples/layers.ts as it is', () => {
-    expect(read('README.md')).toContain(read('examples/layers.ts').trim());
+  it('docs/guide.md shows examples/layers.ts as it is', () => {
+    expect(read('docs/guide.md')).toContain(read('examples/layers.ts').trim());
   });
 
   it('examples/layers.ts trains a Layers model, writes its params back and frees the last step', async () => {
@@ -60,8 +60,8 @@ describe('examples', () => {
     expect(tf.memory().numTensors - before).toBe(4);
   });
 
-  it('the README shows examples/fit.ts as it is', () => {
-    expect(read('README.md')).toContain(read('examples/fit.ts').trim());
+  it('docs/guide.md shows examples/fit.ts as it is', () => {
+    expect(read('docs/guide.md')).toContain(read('examples/fit.ts').trim());
   });
 
   it('examples/fit.ts trains through model.fit with one update per 8 batches, prints what its comment says, and frees everything', async () => {

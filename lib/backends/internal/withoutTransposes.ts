@@ -7,7 +7,7 @@ import { transposeInnerDims } from './transposeInnerDims.js';
  * a flagged operand is transposed explicitly first, then the original runs with both flags false.
  *
  * Why: the wasm backend reaches XNNPACK's fast GEMM only when neither flag is set; with a flag it falls
- * back to a naive loop that is 10–15× slower than an explicit transpose plus the fast product.
+ * back to a naive loop, slower than an explicit transpose plus the fast product (docs/performance.md).
  *
  * The wrapper defers to `original` unchanged (so the original's own result or error comes out) when
  * there is nothing to gain or it cannot be sure of the semantics: no flag set, an operand missing or

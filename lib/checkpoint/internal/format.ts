@@ -57,8 +57,8 @@ const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) 
 
 /**
  * Lower-case hex SHA-256 of `bytes`: with Node's `crypto` where there is one, else WebCrypto (browsers).
- * In Node, WebCrypto's digest runs as a job on libuv's pool and took 1-7 ms for a 1.2 MiB `weights.bin` on
- * our 2-vCPU machines (slowest when saves follow each other), against 0.8 ms in place with `createHash`.
+ * In Node, WebCrypto's digest runs as a job on libuv's pool, which made it several times slower than
+ * `createHash` in place, and slowest when saves follow each other (docs/checkpoints.md).
  */
 export async function sha256(bytes: Uint8Array, node: NodeCrypto | null = nodeCrypto ?? null): Promise<string> {
   if (node !== null) return node.createHash('sha256').update(bytes).digest('hex');

@@ -3,9 +3,9 @@
  * once they are on disk) gives their buffer back, and the next save of the same size writes into it. Not
  * public.
  *
- * Why: a fresh large buffer pays a page fault per 4 KiB page at its first touch. On our virtual machines that
- * was 3 ms for a 1.2 MiB `weights.bin`, when the copy itself takes 0.06 ms: most of a save's main-thread
- * time. One spare holds at most one checkpoint's weights, beside the tensors they are read from.
+ * Why: a fresh large buffer pays a page fault per 4 KiB page at its first touch. On virtual machines that
+ * costs far more than the copy itself, and was most of a save's main-thread time (docs/checkpoints.md).
+ * One spare holds at most one checkpoint's weights, beside the tensors they are read from.
  */
 let spare: ArrayBuffer | undefined;
 
