@@ -52,15 +52,20 @@ describe('docs/checkpoints.md', () => {
     expect(blocks[1]).toContain('useFileModels()');
   });
 
-  it('the saving and resuming block trains and saves, and run again resumes from the newest checkpoint', async () => {
+  it('the saving and resuming block trains and saves, and run again after a kill resumes from its checkpoint', async () => {
     expect(await run(0)).toBe('stopped at update 100');
     // Which of the every-10 saves were made depends on the disk (a newer state replaces one still waiting);
-    // the final one always is, and no more than keep are left.
-    const saved = (await readdir(join(cwd, 'runs/x/checkpoints'))).sort();
-    expect(saved).toContain('latest');
+    // the first and the final one always are, and no more than keep are left.
+    const dir = join(cwd, 'runs/x/checkpoints');
+    const saved = (await readdir(dir)).filter((n) => n.startsWith('step-')).sort();
+    expect(saved[0]).toBe('step-000000010-000000000040');
     expect(saved.at(-1)).toBe('step-000000100-000000000400');
-    expect(saved.filter((n) => n.startsWith('step-')).length).toBeLessThanOrEqual(3);
-    expect(await run(0)).toBe('resumed from step-000000100-000000000400, stopped at update 100');
+    expect(saved.length).toBeLessThanOrEqual(3);
+
+    // As if killed after the first save: only it is left, and latest names it.
+    for (const later of saved.slice(1)) await rm(join(dir, later), { recursive: true });
+    await writeFile(join(dir, 'latest'), `${saved[0]}\n`);
+    expect(await run(0)).toBe('resumed from step-000000010-000000000040, stopped at update 100');
   });
 
   it('the block reading the weights elsewhere loads the model the CLI writes to runs/a/model', async () => {
