@@ -31,7 +31,11 @@ export interface LoadCheckpointOptions {
    * the optimizer has one) and `'accumulationSteps'` (an open window keeps the size it opened with).
    */
   readonly allowChanges?: ReadonlyArray<AllowedChange>;
-  /** Told about each corrupt checkpoint passed over while looking for the newest valid one. */
+  /**
+   * Told about each invalid candidate passed over while looking for the newest valid one: a `latest` that
+   * cannot be read, or a checkpoint that is missing, corrupt or malformed (a {@link CheckpointError} naming it
+   * and the file).
+   */
   readonly onSkipped?: (error: CheckpointError) => void;
 }
 
@@ -65,13 +69,17 @@ const COUNTERS = ['step', 'microBatches', 'examples', 'skippedMicroBatches', 'sk
  */
 export async function loadCheckpoint<S = unknown>(storage: CheckpointStorage, options: LoadCheckpointOptions): Promise<LoadedCheckpoint<S>> {
   const allow = options.allowChanges ?? [];
-  if (options.name !== undefined) return load<S>(storage, checkSafeName(options.name, '', options.name), options.fingerprint, allow);
-  const latest = await storage.latest();
+  if (options.name !== undefined) return checked<S>(storage, checkSafeName(options.name, '', options.name), options.fingerprint, allow);
+  // A latest that cannot be read (garbled, a directory, a symlink, too large) is one more candidate passed over.
+  const latest = await storage.latest().catch((error: unknown) => {
+    options.onSkipped?.(asCheckpointError('', 'latest', error));
+    return undefined;
+  });
   const all = await storage.list();
   const candidates = [...(latest !== undefined ? [latest] : []), ...[...all].reverse().filter((n) => n !== latest)];
   for (const name of candidates) {
     try {
-      return await load<S>(storage, name, options.fingerprint, allow);
+      return await checked<S>(storage, name, options.fingerprint, allow);
     } catch (error) {
       if (!(error instanceof CheckpointError)) throw error;
       options.onSkipped?.(error);
@@ -80,10 +88,38 @@ export async function loadCheckpoint<S = unknown>(storage: CheckpointStorage, op
   throw new CheckpointError('', '', candidates.length === 0 ? 'no checkpoint found' : `none of ${candidates.length} checkpoints is valid`, candidates);
 }
 
+/** Any error but a mismatch, as a CheckpointError naming the checkpoint and the file: what the fallback passes over. */
+function asCheckpointError(name: string, file: string, error: unknown): CheckpointError {
+  if (error instanceof CheckpointError) return error;
+  return new CheckpointError(name, file, `cannot be read: ${error instanceof Error ? error.message : String(error)}`, error);
+}
+
+/**
+ * `load`, with every error but a mismatch made a CheckpointError naming the file then being checked: a
+ * hostile file may make tfjs or a JSON walk throw something else, and it is still just an invalid candidate.
+ */
+async function checked<S>(storage: CheckpointStorage, name: string, fingerprint: Fingerprint, allow: ReadonlyArray<AllowedChange>): Promise<LoadedCheckpoint<S>> {
+  const at = { file: CHECKSUMS };
+  try {
+    return await load<S>(storage, name, fingerprint, allow, at);
+  } catch (error) {
+    if (error instanceof CheckpointMismatchError) throw error;
+    throw asCheckpointError(name, at.file, error);
+  }
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isFingerprint = (v: unknown): boolean =>
+  isRecord(v) &&
+  (typeof v['accumulationSteps'] === 'number' || typeof v['accumulationSteps'] === 'string') &&
+  (v['microBatchSize'] === null || isCount(v['microBatchSize'])) &&
+  typeof v['nonFinite'] === 'string' &&
+  (v['optimizer'] === null || isRecord(v['optimizer'])) &&
+  isRecord(v['params']) &&
+  Object.values(v['params']).every((p) => isRecord(p) && Array.isArray(p['shape']) && (p['shape'] as unknown[]).every(isCount) && typeof p['dtype'] === 'string');
 
-async function load<S>(storage: CheckpointStorage, name: string, fingerprint: Fingerprint, allow: ReadonlyArray<AllowedChange>): Promise<LoadedCheckpoint<S>> {
+async function load<S>(storage: CheckpointStorage, name: string, fingerprint: Fingerprint, allow: ReadonlyArray<AllowedChange>, at: { file: string }): Promise<LoadedCheckpoint<S>> {
   const fail = (file: string, problem: string, input?: unknown): never => {
     throw new CheckpointError(name, file, problem, input);
   };
@@ -97,6 +133,7 @@ async function load<S>(storage: CheckpointStorage, name: string, fingerprint: Fi
     if (!isRecord(entry) || !isCount(entry['bytes']) || typeof entry['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(entry['sha256']))
       return fail(CHECKSUMS, `entry for ${JSON.stringify(file)} is not { bytes, sha256 }`, entry);
     const bytes = entry['bytes'];
+    at.file = file;
     if (file === STATE && bytes > MAX_STATE_BYTES) fail(file, `${bytes} bytes is more than the ${MAX_STATE_BYTES} allowed`, bytes);
     const data = await storage.read(name, file, bytes);
     if (data.byteLength !== bytes) fail(file, `${data.byteLength} bytes, but ${CHECKSUMS} records ${bytes} (truncated)`, data.byteLength);
@@ -106,9 +143,10 @@ async function load<S>(storage: CheckpointStorage, name: string, fingerprint: Fi
   }
 
   // 2. checkpoint.json: version, fingerprint (before any tensor is made), structure.
+  at.file = STATE;
   const body = checkVersion(name, STATE, parseJson(name, STATE, contents.get(STATE) as Uint8Array));
   const saved = body['fingerprint'];
-  if (!isRecord(saved) || !isRecord(saved['params'])) return fail(STATE, 'has no fingerprint');
+  if (!isFingerprint(saved)) return fail(STATE, 'has no fingerprint { accumulationSteps, microBatchSize, nonFinite, optimizer, params: { [name]: { shape, dtype } } }');
   const differences = compareFingerprints(saved as unknown as Fingerprint, fingerprint, allow);
   if (differences.length > 0) throw new CheckpointMismatchError(name, differences);
   const state = body['state'];
@@ -130,7 +168,7 @@ async function load<S>(storage: CheckpointStorage, name: string, fingerprint: Fi
       shards.push(shard);
     }
     for (const w of group['weights'] as unknown[]) {
-      if (!isRecord(w) || typeof w['name'] !== 'string' || !Array.isArray(w['shape']) || !(w['shape'] as unknown[]).every(isCount) || !(String(w['dtype']) in DTYPE_BYTES))
+      if (!isRecord(w) || typeof w['name'] !== 'string' || !Array.isArray(w['shape']) || !(w['shape'] as unknown[]).every(isCount) || typeof w['dtype'] !== 'string' || !(w['dtype'] in DTYPE_BYTES))
         return fail(STATE, `weightsManifest entry ${JSON.stringify(w)} is not { name, shape, dtype: float32 | int32 | bool }`);
       if (w['quantization'] !== undefined) return fail(STATE, `weightsManifest entry ${w['name']} is quantized`);
       specs.push(w as unknown as tf.io.WeightsManifestEntry);

@@ -32,6 +32,14 @@ afterEach(async () => {
   expect(tf.memory().numTensors).toBe(tensorsBefore);
 });
 
+const [A, B] = ['step-000000001-000000000001', 'step-000000002-000000000002'];
+
+/** The pid of a process that has exited: its temporaries are stale. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '0']);
+  return child.pid as number;
+}
+
 const params = () => ({ 'dense/kernel': tf.tensor2d([[1, 2], [3, 4], [5, 6]]), 'dense/bias': tf.tensor1d([0.5, -0.5]) });
 const stateAt = (step: number, p: ReturnType<typeof params>, optimizerState: unknown) => ({
   step,
@@ -62,9 +70,10 @@ describe('fileStorage', () => {
     disposeTree([loaded.state, p, s]);
   });
 
-  it('removes unfinished temporary directories when it opens, and never lists them', async () => {
-    await mkdir(join(dir, '.tmp-step-000000009-000000000001-123-abcd'), { recursive: true });
-    await writeFile(join(dir, '.tmp-step-000000009-000000000001-123-abcd', 'weights.bin'), 'partial');
+  it('removes the unfinished temporary directories of a process no longer alive when it opens, and never lists them', async () => {
+    const dead = deadPid();
+    await mkdir(join(dir, `.tmp-gradstream-${dead}-0badcafe-step-000000009-000000000001`), { recursive: true });
+    await writeFile(join(dir, `.tmp-gradstream-${dead}-0badcafe-step-000000009-000000000001`, 'weights.bin'), 'partial');
     const storage = await fileStorage(dir);
     expect(await readdir(dir)).toEqual([]);
     expect(await storage.list()).toEqual([]);
@@ -95,36 +104,36 @@ describe('fileStorage', () => {
     await expect(storage.read('a', '../../etc/passwd', 10)).rejects.toThrow(/unsafe name/);
     await expect(storage.write('/abs', new Map())).rejects.toThrow(/unsafe name/);
     await writeFile(join(dir, 'latest'), '../elsewhere\n');
-    await expect(storage.latest()).rejects.toThrow(/unsafe name/);
-    await mkdir(join(dir, 'big'));
-    await writeFile(join(dir, 'big', 'weights.bin'), new Uint8Array(100));
-    await expect(storage.read('big', 'weights.bin', 99)).rejects.toThrow(/100 bytes, more than the 99 expected/);
+    await expect(storage.latest()).rejects.toThrow(/file 'latest': names "..\/elsewhere", which is not a checkpoint's name/);
+    await mkdir(join(dir, 'step-000000001-000000000001'));
+    await writeFile(join(dir, 'step-000000001-000000000001', 'weights.bin'), new Uint8Array(100));
+    await expect(storage.read('step-000000001-000000000001', 'weights.bin', 99)).rejects.toThrow(/100 bytes, more than the 99 expected/);
   });
 
   it('replaces a checkpoint of the same name whole', async () => {
     const storage = await fileStorage(dir);
-    await storage.write('a', new Map([['x.bin', new Uint8Array([1])], ['y.bin', new Uint8Array([2])]]));
-    await storage.write('a', new Map([['x.bin', new Uint8Array([3])]]));
-    expect(await readdir(join(dir, 'a'))).toEqual(['x.bin']);
-    expect(Array.from(await storage.read('a', 'x.bin', 1))).toEqual([3]);
+    await storage.write(A, new Map([['weights.bin', new Uint8Array([1])], ['checkpoint.json', new Uint8Array([2])]]));
+    await storage.write(A, new Map([['weights.bin', new Uint8Array([3])]]));
+    expect(await readdir(join(dir, A))).toEqual(['weights.bin']);
+    expect(Array.from(await storage.read(A, 'weights.bin', 1))).toEqual([3]);
     // The old one is deleted in the background, before the thread takes its next request.
-    await storage.setLatest('a');
-    expect((await readdir(dir)).sort()).toEqual(['a', 'latest']);
+    await storage.setLatest(A);
+    expect((await readdir(dir)).sort()).toEqual(['latest', A]);
   });
 });
 
 describe('fileStorage: its disk thread', () => {
   it('reports a failed step as a CheckpointError naming the checkpoint, and a latest for an uncommitted one', async () => {
     const storage = await fileStorage(join(dir, 'ckpt'));
-    await expect(storage.setLatest('never-written')).rejects.toThrow(/checkpoint 'never-written'.*cannot be latest: it is not committed/);
+    await expect(storage.setLatest(A)).rejects.toThrow(/checkpoint 'step-000000001-000000000001'.*cannot be latest: it is not committed/);
     await rm(join(dir, 'ckpt'), { recursive: true });
-    const failure = storage.write('a', new Map([['x.bin', new Uint8Array([1])]]));
+    const failure = storage.write(A, new Map([['weights.bin', new Uint8Array([1])]]));
     await expect(failure).rejects.toThrow(CheckpointError);
-    await expect(failure).rejects.toThrow(/checkpoint 'a'.*cannot be written: ENOENT/);
+    await expect(failure).rejects.toThrow(/checkpoint 'step-000000001-000000000001'.*cannot be written: ENOENT/);
     // The thread survives a failed step.
     await mkdir(join(dir, 'ckpt'));
-    await storage.write('b', new Map([['x.bin', new Uint8Array([2])]]));
-    expect(Array.from(await storage.read('b', 'x.bin', 1))).toEqual([2]);
+    await storage.write(B, new Map([['weights.bin', new Uint8Array([2])]]));
+    expect(Array.from(await storage.read(B, 'weights.bin', 1))).toEqual([2]);
   });
 
   it('takes a buffer that a file spans whole (transferred), and copies a view into a larger one, a Node Buffer too', async () => {
@@ -134,13 +143,13 @@ describe('fileStorage: its disk thread', () => {
     const view = shared.subarray(4, 8);
     // A Buffer's slice() is a view: copied as one, the whole buffer under it would have been transferred.
     const nodeBuffer = Buffer.alloc(100, 5);
-    await storage.write('a', new Map([['whole.bin', whole], ['view.bin', view], ['buffer.bin', nodeBuffer.subarray(10, 20)]]));
+    await storage.write(A, new Map([['weights.bin', whole], ['checkpoint.json', view], ['checksums.json', nodeBuffer.subarray(10, 20)]]));
     expect(whole.byteLength).toBe(0);
     expect(Array.from(shared)).toEqual(new Array<number>(16).fill(7));
     expect(nodeBuffer.byteLength).toBe(100);
-    expect(Array.from(await storage.read('a', 'buffer.bin', 10))).toEqual(new Array<number>(10).fill(5));
-    expect(Array.from(await storage.read('a', 'whole.bin', 3))).toEqual([1, 2, 3]);
-    expect(Array.from(await storage.read('a', 'view.bin', 4))).toEqual([7, 7, 7, 7]);
+    expect(Array.from(await storage.read(A, 'checksums.json', 10))).toEqual(new Array<number>(10).fill(5));
+    expect(Array.from(await storage.read(A, 'weights.bin', 3))).toEqual([1, 2, 3]);
+    expect(Array.from(await storage.read(A, 'checkpoint.json', 4))).toEqual([7, 7, 7, 7]);
   });
 
   it('saves different values one after the other into the buffer given back, and loads each back exactly', async () => {
@@ -166,22 +175,22 @@ describe('fileStorage: its disk thread', () => {
   it("gives weights.bin's buffer back once it is on disk, for the next save of that size to write into (no fresh buffer to fault in)", async () => {
     const storage = await fileStorage(dir);
     const bytes = Uint8Array.from({ length: 4096 }, (_, i) => (i % 251) + 1);
-    await storage.write('a', new Map([['weights.bin', bytes.slice()], ['other.json', new Uint8Array(5000).fill(9)]]));
+    await storage.write(A, new Map([['weights.bin', bytes.slice()], ['checkpoint.json', new Uint8Array(5000).fill(9)]]));
 
     // The buffer back holds what was written: a fresh one would be zeros. Another size gets a fresh one.
     expect(Array.from(takeBuffer(4095))).toEqual(new Array<number>(4095).fill(0));
     const reused = takeBuffer(4096);
     expect(Array.from(reused)).toEqual(Array.from(bytes));
     expect(Array.from(takeBuffer(4096))).toEqual(new Array<number>(4096).fill(0));
-    expect(Array.from(await storage.read('a', 'weights.bin', 4096))).toEqual(Array.from(bytes));
+    expect(Array.from(await storage.read(A, 'weights.bin', 4096))).toEqual(Array.from(bytes));
   });
 
   it('refuses bytes it was already given (their buffer went to the disk thread) with a CheckpointError, not a hang', async () => {
     const storage = await fileStorage(dir);
-    const files = new Map([['x.bin', new Uint8Array([1, 2, 3])]]);
-    await storage.write('a', files);
-    await expect(storage.write('b', files)).rejects.toThrow(/checkpoint 'b'.*cannot be written/);
-    expect(await storage.list()).toEqual(['a']);
+    const files = new Map([['weights.bin', new Uint8Array([1, 2, 3])]]);
+    await storage.write(A, files);
+    await expect(storage.write(B, files)).rejects.toThrow(/checkpoint 'step-000000002-000000000002'.*cannot be written/);
+    expect(await storage.list()).toEqual([A]);
   });
 
   it('does not keep the process alive once its saves are done, but until its background deletions are', async () => {
@@ -190,13 +199,14 @@ describe('fileStorage: its disk thread', () => {
       entry,
       `import { fileStorage } from ${JSON.stringify(fileURLToPath(new URL('../../lib/node/fileStorage.ts', import.meta.url)))};
 const storage = await fileStorage(process.argv[2]);
-// Many files: a deletion long enough for an exit to cut it short, were the process not kept alive.
-await storage.write('a', new Map(Array.from({ length: 400 }, (_, i) => [\`x\${i}.bin\`, new Uint8Array([1])])));
-await storage.write('b', new Map([['x.bin', new Uint8Array([2])]]));
-await storage.setLatest('b');
+const [a, b] = ['step-000000001-000000000001', 'step-000000002-000000000002'];
+// Large files: a deletion long enough for an exit to cut it short, were the process not kept alive.
+await storage.write(a, new Map([['weights.bin', new Uint8Array(1 << 24)], ['checkpoint.json', new Uint8Array(1 << 24)]]));
+await storage.write(b, new Map([['weights.bin', new Uint8Array([2])]]));
+await storage.setLatest(b);
 // Two deletions after their answers: the old b that this one replaces, and a.
-await storage.write('b', new Map([['x.bin', new Uint8Array(1 << 20)]]));
-await storage.remove('a');
+await storage.write(b, new Map([['weights.bin', new Uint8Array(1 << 20)]]));
+await storage.remove(a);
 console.log('saved', await storage.latest());`,
     );
     // Next to node_modules, so that the external tfjs resolves as it does for the library.
@@ -204,9 +214,9 @@ console.log('saved', await storage.latest());`,
     buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', target: 'node20', external: ['@tensorflow/*'], outfile: bundle, logLevel: 'silent' });
     const run = spawnSync(process.execPath, [bundle, join(dir, 'ckpt')], { encoding: 'utf8', timeout: 20_000 });
     expect(run.error).toBeUndefined();
-    expect(`${run.stdout.trim()}${run.stderr}`).toBe('saved b');
+    expect(`${run.stdout.trim()}${run.stderr}`).toBe(`saved ${B}`);
     expect(run.status).toBe(0);
-    expect((await readdir(join(dir, 'ckpt'))).sort()).toEqual(['b', 'latest']);
+    expect((await readdir(join(dir, 'ckpt'))).sort()).toEqual(['latest', B]);
   });
 });
 

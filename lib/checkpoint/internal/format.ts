@@ -29,6 +29,10 @@ export const DTYPE_BYTES: Readonly<Partial<Record<string, number>>> = Object.fre
 export const MAX_CHECKSUMS_BYTES = 64 * 1024;
 /** No checkpoint.json is larger (its size is also checked against checksums.json). */
 export const MAX_STATE_BYTES = 256 * 1024 * 1024;
+/** The files of a checkpoint of this format: a file storage holds these, and recognises its checkpoints by them. */
+export const CHECKPOINT_FILES: ReadonlySet<string> = new Set([WEIGHTS, STATE, CHECKSUMS]);
+/** What saveCheckpoint names a checkpoint (see checkpointName): a file storage makes and prunes no other name. */
+export const CHECKPOINT_NAME = /^step-\d{9,}-\d{12,}$/;
 /** Tensors other than parameters are named under this prefix, which parameter names may not use. */
 export const RESERVED = 'gradstream:';
 

@@ -19,6 +19,8 @@ export type IoRequest =
       readonly final: string;
       readonly tmp: string;
       readonly aside: string;
+      /** Whether `final` may be moved aside: fileStorage recognised what is there as its own checkpoint. */
+      readonly replace: boolean;
       readonly root: string;
       readonly files: ReadonlyArray<readonly [name: string, bytes: Uint8Array]>;
     }
@@ -28,6 +30,8 @@ export type IoRequest =
       readonly target: string;
       readonly tmp: string;
       readonly path: string;
+      /** The largest `latest` it replaces (else the error's code is ENOTOURS). */
+      readonly maxBytes: number;
       readonly root: string;
       readonly text: string;
     }
@@ -73,6 +77,17 @@ function syncDir(path) {
   }
 }
 
+function lstatOrUndefined(path) {
+  try {
+    return fs.lstatSync(path);
+  } catch (error) {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+const exists = (path) => lstatOrUndefined(path) !== undefined;
+
 function renameIfExists(from, to) {
   try {
     fs.renameSync(from, to);
@@ -89,8 +104,11 @@ function commit(r) {
   try {
     for (const [name, bytes] of r.files) writeSynced(join(r.tmp, name), bytes);
     syncDir(r.tmp);
-    // rename cannot replace a non-empty directory: a checkpoint of the same name is moved aside first.
-    const replaced = renameIfExists(r.final, r.aside);
+    // rename cannot replace a non-empty directory: a checkpoint of the same name is moved aside first. Only
+    // one fileStorage recognised as its own: anything else of that name (even an empty directory, which
+    // rename would silently replace) is left as it is.
+    const replaced = r.replace ? renameIfExists(r.final, r.aside) : false;
+    if (!replaced && exists(r.final)) throw Object.assign(new Error('exists and is not a checkpoint'), { code: 'ENOTOURS' });
     fs.renameSync(r.tmp, r.final);
     syncDir(r.root);
     return replaced ? r.aside : undefined;
@@ -102,8 +120,12 @@ function commit(r) {
 
 function pointer(r) {
   let committed = false;
-  try { committed = fs.statSync(r.target).isDirectory(); } catch {}
+  try { committed = fs.lstatSync(r.target).isDirectory(); } catch {}
   if (!committed) throw Object.assign(new Error('not committed'), { code: 'ENOTCOMMITTED' });
+  // latest is replaced only as the small regular file it writes: never a directory, a symlink (nor what it
+  // points at) or a large file of that name, which are someone else's.
+  const old = lstatOrUndefined(r.path);
+  if (old !== undefined && (!old.isFile() || old.size > r.maxBytes)) throw Object.assign(new Error('latest is not a file it wrote'), { code: 'ENOTOURS' });
   writeSynced(r.tmp, Buffer.from(r.text));
   fs.renameSync(r.tmp, r.path);
   syncDir(r.root);
@@ -130,7 +152,8 @@ parentPort.on('message', ({ id, request: r }) => {
   }
   // A deletion (~2 ms for a checkpoint here: one unlink per file) is nothing the caller waits for: it is
   // answered first, and told when the deletion is over, so that the process is kept alive until then. A
-  // deletion cut short or failed leaves a .tmp- directory that the next open removes.
+  // deletion cut short or failed leaves a temporary directory that a later open removes once this
+  // process is gone.
   parentPort.postMessage({ id, more: true, buffers }, transfer);
   try { fs.rmSync(garbage, { recursive: true, force: true }); } catch {}
   parentPort.postMessage({ id });
