@@ -73,6 +73,6 @@ describe('docs/checkpoints.md', () => {
     await mkdir(join(cwd, 'runs/a'), { recursive: true });
     await layers.save(fileModelHandler(join(cwd, 'runs/a/model')));
     layers.dispose();
-    expect(await run(1)).toBe('');
+    expect(await run(1)).toBe('[ null, 2 ]');
   });
 });
