@@ -53,24 +53,35 @@ export function fileModelHandler(path: string): tf.io.IOHandler {
       const file = join(dir, modelJson);
       const size = (await stat(file)).size;
       if (size > MAX_MODEL_JSON) throw new CheckpointError('', file, `${size} bytes is more than the ${MAX_MODEL_JSON} allowed`, size);
-      const json = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
+      let json: tf.io.ModelJSON;
+      try {
+        json = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
+      } catch (error) {
+        throw new CheckpointError('', file, `is not valid JSON (${(error as Error).message})`, file);
+      }
+      if (typeof json !== 'object' || json === null || typeof json.modelTopology !== 'object' || json.modelTopology === null)
+        throw new CheckpointError('', file, 'has no modelTopology: not a tfjs Layers model.json', file);
       const specs: tf.io.WeightsManifestEntry[] = [];
-      const shards: Uint8Array[] = [];
+      const paths: string[] = [];
       for (const group of json.weightsManifest ?? []) {
         for (const p of group.paths) {
           if (!isSafeName(p)) throw new CheckpointError('', file, `weights path ${JSON.stringify(p)} is not a plain file name`, p);
-          shards.push(await readFile(join(dir, p)));
+          paths.push(join(dir, p));
         }
         specs.push(...group.weights);
       }
+      // Sizes before contents: a manifest naming a huge file must not have it read into memory.
+      const sizes = await Promise.all(paths.map(async (p) => (await stat(p)).size));
       const needed = specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[s.dtype] ?? Number.NaN), 0);
-      const have = shards.reduce((sum, s) => sum + s.byteLength, 0);
+      const have = sizes.reduce((sum, n) => sum + n, 0);
       if (needed !== have) throw new CheckpointError('', file, `the weights hold ${have} bytes, the manifest describes ${needed}`, have);
       const data = new Uint8Array(have);
       let offset = 0;
-      for (const s of shards) {
-        data.set(s, offset);
-        offset += s.byteLength;
+      for (const p of paths) {
+        const shard = await readFile(p);
+        if (offset + shard.byteLength > have) throw new CheckpointError('', file, `weights file ${JSON.stringify(p)} grew while being read`, p);
+        data.set(shard, offset);
+        offset += shard.byteLength;
       }
       return tf.io.getModelArtifactsForJSON(json, async () => [specs, data.buffer]);
     },

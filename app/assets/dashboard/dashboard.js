@@ -29,6 +29,9 @@ const state = {
   flushTimer: undefined,
 };
 
+/** Tells whoever watches the page (tests, curious users) that what it shows has changed. */
+const changed = () => window.dispatchEvent(new window.Event('gradstream:change'));
+
 const element = (tag, text, className) => {
   const e = document.createElement(tag);
   if (text !== undefined) e.textContent = String(text);
@@ -84,9 +87,9 @@ function flush() {
       if (forget.size > 0) changes.remove((d) => forget.has(d.run));
       view.change(name, changes);
     }
-    view.runAsync();
   }
   state.runs.forEach((_, i) => renderRun(i));
+  Promise.all(state.views.map(({ view }) => view.runAsync())).then(changed);
 }
 
 function receive(index, from, rows) {
@@ -129,6 +132,7 @@ async function buildCharts() {
   state.views = views;
   await Promise.all(views.map(({ view }) => view.runAsync()));
   state.drawnX = state.x;
+  changed();
 }
 
 function resmooth() {
@@ -139,7 +143,7 @@ function resmooth() {
   const main = state.views[0];
   if (main === undefined) return;
   state.pending = state.pending.filter((r) => r.kind !== 'update'); // re-inserted below, smoothed anew
-  main.view.change('updates', vega.changeset().remove(() => true).insert(state.data.flatMap((d) => d.updates))).runAsync();
+  main.view.change('updates', vega.changeset().remove(() => true).insert(state.data.flatMap((d) => d.updates))).runAsync().then(changed);
 }
 
 function connect() {
@@ -155,6 +159,7 @@ function connect() {
     const { run, ...info } = JSON.parse(e.data);
     state.runs[run] = info;
     renderRun(run);
+    changed();
   });
 }
 

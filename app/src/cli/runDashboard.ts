@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { firstValueFrom, fromEvent, take, type Observable } from 'rxjs';
-import { followRun } from '../dashboard/followRun.js';
+import { followRuns } from '../dashboard/followRuns.js';
 import { serveDashboard } from '../dashboard/serveDashboard.js';
 import type { DashboardConfig } from './types.js';
 
@@ -15,6 +15,7 @@ export interface DashboardIo {
 /**
  * `gradstream dashboard RUN_DIR...`: serves the dashboard over run folders, overlaid for comparison,
  * each with its configuration; a run still being written is followed as it grows. Serves until Ctrl-C.
+ * Runs are named by their paths below the folder that holds them all ({@link followRuns}).
  *
  * ## Example
  * ```ts
@@ -33,10 +34,7 @@ export async function runDashboard(config: DashboardConfig, io: DashboardIo = {}
       const info = await stat(dir).catch(() => undefined);
       if (info === undefined || !info.isDirectory()) throw new Error(`${JSON.stringify(dir)} is not a run folder`);
     }
-    const dashboard = await serveDashboard(
-      config.runs.map((dir) => followRun(dir)),
-      { port: config.port, host: config.host },
-    );
+    const dashboard = await serveDashboard(followRuns(config.runs), { port: config.port, host: config.host });
     stdout.write(`dashboard at ${dashboard.url} (Ctrl-C to stop)\n`);
     await firstValueFrom(io.interrupt ?? fromEvent(process, 'SIGINT').pipe(take(1)), { defaultValue: undefined });
     await dashboard.close();

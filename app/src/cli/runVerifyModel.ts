@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { fromLayersModel, losses, type Batch } from 'gradstream';
+import { CheckpointError, fromLayersModel, losses, type Batch } from 'gradstream';
+import { fileModelHandler } from 'gradstream/node';
 import { checkAccumulationSafety, type SafetyReport } from 'gradstream/testing';
 import { CliError } from './CliError.js';
-import { modelFileHandler } from './modelFileHandler.js';
 import { selectBackend } from './selectBackend.js';
 import type { VerifyModelConfig } from './types.js';
 
@@ -63,10 +64,16 @@ export async function runVerifyModel(config: VerifyModelConfig, io: VerifyModelI
 }
 
 async function loadLayers(modelPath: string): Promise<tf.LayersModel> {
+  // The command's own argument first, named as typed: the library's handler names the files it reads.
+  const info = await stat(modelPath).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error)
+    throw new CliError(`${FN}: cannot read the model file ${modelPath}: ${info.code === 'ENOENT' ? 'no such file' : info.message}`, '--model', modelPath);
+  if (!info.isFile()) throw new CliError(`${FN}: the model file ${modelPath} is not a file`, '--model', modelPath);
   try {
-    return await tf.loadLayersModel(modelFileHandler(modelPath));
+    // gradstream/node's handler checks the weights' paths (plain names beside model.json) and sizes before reading them.
+    return await tf.loadLayersModel(fileModelHandler(modelPath));
   } catch (error) {
-    if (error instanceof CliError) throw error;
+    if (error instanceof CheckpointError) throw new CliError(`${FN}: cannot load the model file ${modelPath}: ${error.problem}`, '--model', modelPath);
     // tfjs's messages can run over several lines: the first says what is wrong.
     const first = String((error as Error).message ?? error).split('\n')[0]?.trim();
     throw new CliError(`${FN}: cannot build a Layers model from ${modelPath}: ${first}`, '--model', modelPath);

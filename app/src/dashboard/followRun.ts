@@ -38,7 +38,7 @@ const exists = (path: string): Promise<boolean> => stat(path).then(() => true, (
  * configuration of its `summary.json` once that exists. The events complete when `summary.json`
  * exists and the metrics file has no more lines. Files are untrusted: lines longer than 64 KiB,
  * lines that are not metric events, and a file that shrinks are errors on the events' channel,
- * naming the file and line.
+ * naming the file (under the run's name) and line.
  *
  * ## Example
  * ```ts
@@ -53,6 +53,8 @@ export function followRun(dir: string, options: FollowRunOptions = {}): Dashboar
   const pollMs = options.pollMs ?? 250;
   const metricsPath = join(dir, 'metrics.jsonl');
   const summaryPath = join(dir, 'summary.json');
+  // Errors reach the page: they name the file by the run's name, not by where the folder is.
+  const shownMetrics = join(options.name ?? dir, 'metrics.jsonl');
 
   const readSummary = async (): Promise<{ config: unknown } | undefined> => {
     const info = await stat(summaryPath).catch(() => undefined);
@@ -74,7 +76,7 @@ export function followRun(dir: string, options: FollowRunOptions = {}): Dashboar
     const look = async (): Promise<void> => {
       const info = await stat(metricsPath).catch(() => undefined);
       const size = info?.size ?? 0;
-      if (size < offset) throw new Error(`${metricsPath} shrank from ${offset} to ${size} bytes: it was replaced`);
+      if (size < offset) throw new Error(`${shownMetrics} shrank from ${offset} to ${size} bytes: it was replaced`);
       if (size > offset) {
         const length = Math.min(size - offset, MAX_READ);
         const handle = await open(metricsPath, 'r');
@@ -91,18 +93,18 @@ export function followRun(dir: string, options: FollowRunOptions = {}): Dashboar
         for (const text of lines) {
           line++;
           if (text.trim() === '') continue;
-          if (text.length > MAX_LINE) throw new Error(`${metricsPath}:${line}: a line longer than ${MAX_LINE} bytes`);
+          if (text.length > MAX_LINE) throw new Error(`${shownMetrics}:${line}: a line longer than ${MAX_LINE} bytes`);
           let value: unknown;
           try {
             value = JSON.parse(text);
           } catch {
-            throw new Error(`${metricsPath}:${line}: not JSON: ${text.slice(0, 80)}`);
+            throw new Error(`${shownMetrics}:${line}: not JSON: ${text.slice(0, 80)}`);
           }
-          if (!isEvent(value)) throw new Error(`${metricsPath}:${line}: not a metric event: ${text.slice(0, 80)}`);
+          if (!isEvent(value)) throw new Error(`${shownMetrics}:${line}: not a metric event: ${text.slice(0, 80)}`);
           if (subscriber.closed) return;
           subscriber.next(value);
         }
-        if (carry.length > MAX_LINE) throw new Error(`${metricsPath}:${line + 1}: a line longer than ${MAX_LINE} bytes`);
+        if (carry.length > MAX_LINE) throw new Error(`${shownMetrics}:${line + 1}: a line longer than ${MAX_LINE} bytes`);
         if (size > offset) return look(); // more than one read's worth: go on now
         return;
       }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { getOrThrow, integerAtLeast } from '../internal/validate.js';
+import { ConfigError } from 'gradstream';
 
 /** Options of {@link mnistCnn}. */
 export interface MnistCnnOptions {
@@ -26,7 +26,8 @@ export interface MnistCnnOptions {
  * @throws ConfigError synchronously for a seed that is not an integer >= 0
  */
 export function mnistCnn(options: MnistCnnOptions): tf.Sequential {
-  const seed = getOrThrow(integerAtLeast('mnistCnn', 'seed', 0)(options.seed));
+  const seed = options.seed;
+  if (!Number.isInteger(seed) || seed < 0) throw new ConfigError('mnistCnn', 'seed', seed, 'an integer >= 0');
   const init = (offset: number) => tf.initializers.glorotUniform({ seed: seed + offset });
   return tf.sequential({
     name: 'mnistCnn',

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { getOrThrow, integerAtLeast } from '../internal/validate.js';
+import { ConfigError } from 'gradstream';
 
 /** Options of {@link mnistMlp}. */
 export interface MnistMlpOptions {
@@ -27,8 +27,10 @@ export interface MnistMlpOptions {
  * @throws ConfigError synchronously for a seed or width that is not an integer in range
  */
 export function mnistMlp(options: MnistMlpOptions): tf.Sequential {
-  const seed = getOrThrow(integerAtLeast('mnistMlp', 'seed', 0)(options.seed));
-  const hiddenUnits = getOrThrow(integerAtLeast('mnistMlp', 'hiddenUnits', 1)(options.hiddenUnits ?? 128));
+  const seed = options.seed;
+  if (!Number.isInteger(seed) || seed < 0) throw new ConfigError('mnistMlp', 'seed', seed, 'an integer >= 0');
+  const hiddenUnits = options.hiddenUnits ?? 128;
+  if (!Number.isInteger(hiddenUnits) || hiddenUnits < 1) throw new ConfigError('mnistMlp', 'hiddenUnits', hiddenUnits, 'an integer >= 1');
   return tf.sequential({
     name: 'mnistMlp',
     layers: [

@@ -9,8 +9,9 @@ import { from } from 'rxjs';
 import type { Browser } from 'playwright-core';
 import { writeJsonl } from '../../src/monitor/writeJsonl.js';
 import { writeSummary } from '../../src/monitor/writeSummary.js';
-import { chromiumPath, launchChromium, until } from '../support/chromium.js';
+import { chromiumPath, launchChromium } from '../support/chromium.js';
 import { runEvents } from '../support/events.js';
+import { whenPage } from '../support/whenPage.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist/cli/main.js');
@@ -20,15 +21,27 @@ interface PageApi {
 }
 
 /** Starts the executable and resolves with it and the dashboard's URL once printed. */
-function start(...args: string[]): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; stdout: () => string }> {
+function start(...args: string[]): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; output: (text: string) => Promise<void> }> {
   const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  /** Resolves once the process has printed `text`: on its output, not on a clock. */
+  const output = (text: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const look = () => {
+        if (!out.includes(text)) return;
+        child.stdout!.off('data', look);
+        resolve();
+      };
+      child.stdout!.on('data', look);
+      void exited.then((code) => reject(new Error(`exited with ${code} before printing ${JSON.stringify(text)}: ${out}`)));
+      look();
+    });
   return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
+    child.stdout!.on('data', () => {
       const url = /dashboard at (http:\/\/\S+\/)/.exec(out)?.[1];
-      if (url !== undefined) resolve({ child, url, exited, stdout: () => out });
+      if (url !== undefined) resolve({ child, url, exited, output });
     });
     child.stderr!.resume();
     void exited.then((code) => reject(new Error(`exited with ${code} before printing a URL: ${out}`)));
@@ -48,10 +61,13 @@ describe.skipIf(chromiumPath === undefined)('gradstream with a dashboard, in Chr
   });
   afterAll(async () => browser?.close());
 
-  it('train --dashboard: the loss chart grows while the run trains, survives a reload, and ends with one point per update', async () => {
+  // No step waits on a clock; the test's timeout is only a guard against a hang, generous for a loaded machine.
+  const guard = { timeout: 600_000 };
+
+  it('train --dashboard: the loss chart grows while the run trains, survives a reload, and ends with one point per update', guard, async () => {
     const out = mkdtempSync(join(tmpdir(), 'gs-dash-'));
     // 2 epochs × 768 examples = 2 × 96 micro-batches of 8, 2 per update: 96 updates.
-    const { child, url, exited, stdout } = await start(
+    const { child, url, exited, output } = await start(
       'train', '--backend', 'cpu', '--train-size', '768', '--test-size', '64', '--epochs', '2', '--micro-batch', '8',
       '--accumulate', '2', '--out', out, '--quiet', '--dashboard', '--port', '0',
     );
@@ -62,7 +78,8 @@ describe.skipIf(chromiumPath === undefined)('gradstream with a dashboard, in Chr
       const { points, runs } = api(page);
       // Counts seen while the run reports itself running: at least two different ones, in order.
       const whileRunning: number[] = [];
-      await until(
+      await whenPage(
+        page,
         async () => {
           const [n, [run]] = [await points(), await runs()];
           if (run?.status === 'running' && n > 0) whileRunning.push(n);
@@ -76,23 +93,23 @@ describe.skipIf(chromiumPath === undefined)('gradstream with a dashboard, in Chr
       // A reload shows the history so far, then goes on.
       const before = await points();
       await page.reload();
-      expect(await until(points, (n) => n >= before)).toBeGreaterThanOrEqual(before);
+      expect(await whenPage(page, points, (n) => n >= before)).toBeGreaterThanOrEqual(before);
 
-      await until(runs, ([run]) => run?.status === 'finished');
+      await whenPage(page, runs, ([run]) => run?.status === 'finished');
       const updates = readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"kind":"update"')).length;
       expect(updates).toBe(96);
-      expect(await until(points, (n) => n === updates)).toBe(updates);
+      expect(await whenPage(page, points, (n) => n === updates)).toBe(updates);
       if (process.env['GRADSTREAM_SCREENSHOT']) await page.screenshot({ path: process.env['GRADSTREAM_SCREENSHOT'], fullPage: true });
     } finally {
       await page.close();
       // The dashboard stays up after the run, once the files are written, until Ctrl-C.
-      await until(async () => stdout(), (text) => text.includes('the dashboard stays at'));
+      await output('the dashboard stays at');
       child.kill('SIGINT');
     }
     expect(await exited).toBe(0);
   });
 
-  it('gradstream dashboard over two finished runs overlays both series, with each run\'s configuration', async () => {
+  it('gradstream dashboard over two finished runs overlays both series, with each run\'s configuration', guard, async () => {
     const runsDir = mkdtempSync(join(tmpdir(), 'gs-runs-'));
     const write = async (name: string, epochs: number, perEpoch: number, lr: number) => {
       const events = from(runEvents(epochs, perEpoch));
@@ -110,10 +127,12 @@ describe.skipIf(chromiumPath === undefined)('gradstream with a dashboard, in Chr
     try {
       await page.goto(url);
       const { points, runs } = api(page);
-      await until(runs, (rs) => rs.length === 2 && rs.every((r) => r.status === 'finished'));
-      expect(await until(() => points(a), (n) => n === 10)).toBe(10);
-      expect(await until(() => points(b), (n) => n === 9)).toBe(9);
-      expect(await page.locator('.run .name').allTextContents()).toEqual([a, b]);
+      await whenPage(page, runs, (rs) => rs.length === 2 && rs.every((r) => r.status === 'finished'));
+      expect(await whenPage(page, () => points('run-a'), (n) => n === 10)).toBe(10);
+      expect(await whenPage(page, () => points('run-b'), (n) => n === 9)).toBe(9);
+      // Named below the folder holding both: the page never shows where on the disk runs live.
+      expect(await page.locator('.run .name').allTextContents()).toEqual(['run-a', 'run-b']);
+      expect(await page.locator('#runs').textContent()).not.toContain(runsDir);
       const tables = await page.locator('.run table').allTextContents();
       expect(tables[0]).toContain('0.01');
       expect(tables[1]).toContain('0.001');

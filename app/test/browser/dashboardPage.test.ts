@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { from } from 'rxjs';
 import type { Browser } from 'playwright-core';
 import { serveDashboard } from '../../src/dashboard/serveDashboard.js';
-import { chromiumPath, launchChromium, until } from '../support/chromium.js';
+import { chromiumPath, launchChromium } from '../support/chromium.js';
 import { runEvents } from '../support/events.js';
+import { whenPage } from '../support/whenPage.js';
 
 interface PageApi {
   gradstreamDashboard: { points: (dataset?: string, run?: string) => number; runs: () => { name: string; status: string }[]; axis: () => string };
@@ -22,7 +23,7 @@ describe.skipIf(chromiumPath === undefined)('the dashboard page', () => {
     try {
       await page.goto(dashboard.url);
       const points = () => page.evaluate(() => (window as unknown as PageApi).gradstreamDashboard.points());
-      expect(await until(points, (n) => n === 15)).toBe(15);
+      expect(await whenPage(page, points, (n) => n === 15)).toBe(15);
       expect(await page.evaluate(() => (window as unknown as PageApi).gradstreamDashboard.points('evaluations'))).toBe(3);
     } finally {
       await page.close();
@@ -37,7 +38,7 @@ describe.skipIf(chromiumPath === undefined)('the dashboard page', () => {
     const page = await browser.newPage();
     try {
       await page.goto(dashboard.url);
-      await until(() => page.locator('.run td').count(), (n) => n >= 2);
+      await whenPage(page, () => page.locator('.run td').count(), (n) => n >= 2);
       expect(await page.locator('.run .name').textContent()).toBe(name);
       expect(await page.locator('.run td').nth(1).textContent()).toBe(config.note);
       expect(await page.locator('#injected').count()).toBe(0);
@@ -55,11 +56,11 @@ describe.skipIf(chromiumPath === undefined)('the dashboard page', () => {
     try {
       await page.goto(dashboard.url);
       const points = () => page.evaluate(() => (window as unknown as PageApi).gradstreamDashboard.points());
-      await until(points, (n) => n === 8);
+      await whenPage(page, points, (n) => n === 8);
       for (const axis of ['examplesSeen', 'seconds']) {
         await page.locator(`input[name="x"][value="${axis}"]`).check();
-        await until(() => page.evaluate(() => (window as unknown as PageApi).gradstreamDashboard.axis()), (x) => x === axis);
-        expect(await until(points, (n) => n === 8)).toBe(8);
+        await whenPage(page, () => page.evaluate(() => (window as unknown as PageApi).gradstreamDashboard.axis()), (x) => x === axis);
+        expect(await whenPage(page, points, (n) => n === 8)).toBe(8);
       }
     } finally {
       await page.close();
@@ -72,7 +73,7 @@ describe.skipIf(chromiumPath === undefined)('the dashboard page', () => {
     const page = await browser.newPage();
     try {
       await page.goto(dashboard.url);
-      await until(() => page.evaluate(() => (window as unknown as PageApi).gradstreamDashboard.points()), (n) => n === 6);
+      await whenPage(page, () => page.evaluate(() => (window as unknown as PageApi).gradstreamDashboard.points()), (n) => n === 6);
       // Hand-worked, weight 0.6 over 2 then 0: 0.4·2 / (1 − 0.6) = 2, then (0.6·0.8 + 0) / (1 − 0.36) = 0.75.
       // A string, so that vitest does not rewrite the page's import(); the module is the page's own, already loaded.
       const smoothed = (await page.evaluate(
@@ -87,7 +88,7 @@ describe.skipIf(chromiumPath === undefined)('the dashboard page', () => {
         );
       expect((await rows()).some((r) => Math.abs(r.smoothed - r.loss) > 1e-9)).toBe(true);
       await page.locator('#smoothing').fill('0');
-      const unsmoothed = await until(rows, (rs) => rs.length === 6 && rs.every((r) => r.smoothed === r.loss));
+      const unsmoothed = await whenPage(page, rows, (rs) => rs.length === 6 && rs.every((r) => r.smoothed === r.loss));
       expect(unsmoothed).toHaveLength(6);
     } finally {
       await page.close();

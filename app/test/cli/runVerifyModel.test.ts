@@ -108,12 +108,12 @@ describe('gradstream verify --model path/to/model.json', () => {
     const cases: Array<[string, string | (() => Promise<string>), RegExp]> = [
       ['not JSON', '{"modelTopology": ', /is not valid JSON/],
       ['no topology', JSON.stringify({ weightsManifest: [] }), /has no modelTopology: not a tfjs Layers model.json/],
-      ['a path with ..', async () => saved(mlp, (j) => ((j['weightsManifest'] as Array<{ paths: string[] }>)[0]!.paths = ['../weights.bin'])), /weight path "..\/weights.bin" .* must be relative to its folder, without '..'/],
-      ['an absolute path', async () => saved(mlp, (j) => ((j['weightsManifest'] as Array<{ paths: string[] }>)[0]!.paths = ['/etc/passwd'])), /weight path "\/etc\/passwd" .* must be relative/],
+      ['a path with ..', async () => saved(mlp, (j) => ((j['weightsManifest'] as Array<{ paths: string[] }>)[0]!.paths = ['../weights.bin'])), /cannot load the model file .*: weights path "..\/weights.bin" is not a plain file name/],
+      ['an absolute path', async () => saved(mlp, (j) => ((j['weightsManifest'] as Array<{ paths: string[] }>)[0]!.paths = ['/etc/passwd'])), /weights path "\/etc\/passwd" is not a plain file name/],
       [
         'a manifest that does not match the file',
         async () => saved(mlp, (j) => ((j['weightsManifest'] as Array<{ weights: Array<{ shape: number[] }> }>)[0]!.weights[0]!.shape = [5, 9000])),
-        /describes \d+ bytes of weights but its files hold 300/,
+        /the weights hold 300 bytes, the manifest describes \d+/,
       ],
       ['a topology tfjs cannot build', JSON.stringify({ modelTopology: { class_name: 'Nonsense', config: {} }, weightsManifest: [] }), /cannot build a Layers model from/],
     ];

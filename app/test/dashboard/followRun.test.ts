@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { followRun } from '../../src/dashboard/followRun.js';
 import { runEvents, updateEvent } from '../support/events.js';
 
@@ -23,17 +23,28 @@ describe('followRun', () => {
   it('follows a run still being written, a line cut in two included, and completes once summary.json appears', async () => {
     const d = dir();
     const path = join(d, 'metrics.jsonl');
-    writeFileSync(path, line(updateEvent(1)));
-    const run = followRun(d, { pollMs: 5 });
-    const all = lastValueFrom(run.events.pipe(toArray()));
-    expect(await firstValueFrom(run.events.pipe(take(1)))).toEqual(updateEvent(1));
     const second = line(updateEvent(2));
-    appendFileSync(path, second.slice(0, 10));
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    appendFileSync(path, second.slice(10) + line(updateEvent(3)));
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    writeFileSync(join(d, 'summary.json'), JSON.stringify({ config: {} }));
-    expect((await all).map((e) => e.update)).toEqual([1, 2, 3]);
+    // The file ends inside the second line: the follower holds that half until the rest is written.
+    writeFileSync(path, line(updateEvent(1)) + second.slice(0, 10));
+    const run = followRun(d, { pollMs: 5 });
+    const seen: number[] = [];
+    const all = new Promise<number[]>((resolve, reject) => {
+      let first = true;
+      run.events.subscribe({
+        next: (event) => {
+          seen.push(event.update);
+          // The first event is emitted by the look that also read the half line: write the rest now.
+          if (first) {
+            first = false;
+            appendFileSync(path, second.slice(10) + line(updateEvent(3)));
+            writeFileSync(join(d, 'summary.json'), JSON.stringify({ config: {} }));
+          }
+        },
+        error: reject,
+        complete: () => resolve(seen),
+      });
+    });
+    expect(await all).toEqual([1, 2, 3]);
   });
 
   it.each([

@@ -18,6 +18,17 @@ afterEach(async () => {
   dashboards = [];
 });
 
+/** `GET <target>` with the given Host header, to the address the server is bound to. */
+const rawGetAt = (address: string, port: number, target: string, host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const socket = connect(port, address, () => socket.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? NaN)));
+    socket.on('error', reject);
+  });
+
 const rowsOf = (data: string) => JSON.parse(data) as { run: number; from: number; rows: { kind: string; update: number }[] };
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -120,6 +131,39 @@ describe('serveDashboard: safety', () => {
     expect(await rawGet(port, '/', `localhost:${port}`)).toBe(200);
   });
 
+  // Each spelling binds a loopback address; the old check knew only 127.0.0.1, localhost and ::1 by name.
+  it.each(['127.0.0.2', '127.1', '0177.0.0.1', '0x7f.0.0.1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '[::1]', 'LOCALHOST'])(
+    'bound to %s, refuses Host: evil.example and answers a request naming itself',
+    async (host) => {
+      const dashboard = await serve(NEVER, { host });
+      const own = dashboard.host.includes(':') ? `[${dashboard.host}]` : dashboard.host;
+      expect(await rawGetAt(dashboard.host, dashboard.port, '/', 'evil.example')).toBe(404);
+      expect(await rawGetAt(dashboard.host, dashboard.port, '/', `evil.example:${dashboard.port}`)).toBe(404);
+      expect(await rawGetAt(dashboard.host, dashboard.port, '/', `${own}:${dashboard.port}`)).toBe(200);
+    },
+  );
+
+  it.each(['127.1', '0177.0.0.1', '0x7f.0.0.1', '127.0.0.2', '2130706433', '[0:0:0:0:0:0:0:1]', '[::ffff:127.0.0.1]', 'LOCALHOST', 'app.localhost'])(
+    'bound to 127.0.0.1, answers a request whose Host is the loopback spelling %s',
+    async (name) => {
+      const { port } = await serve(NEVER);
+      expect(await rawGet(port, '/', `${name}:${port}`)).toBe(200);
+    },
+  );
+
+  it.each(['127.0.0.1.nip.io', 'localhost.evil.example', 'evil.example#@127.0.0.1', '127.0.0.1@evil.example', '', '[::2]'])(
+    'bound to 127.0.0.1, refuses a request whose Host %j is not this machine',
+    async (name) => {
+      const { port } = await serve(NEVER);
+      expect(await rawGet(port, '/', name)).toBe(404);
+    },
+  );
+
+  it('bound to every interface (the user chose to be reachable), answers any Host', async () => {
+    const { port } = await serve(NEVER, { host: '0.0.0.0' });
+    expect(await rawGet(port, '/', 'evil.example')).toBe(200);
+  });
+
   it('binds 127.0.0.1 by default, and is not reachable on the machine\'s other addresses', async () => {
     const dashboard = await serve(NEVER);
     expect(dashboard.host).toBe('127.0.0.1');
@@ -184,17 +228,17 @@ describe('serveDashboard: a page that stops reading', () => {
     let received = 0;
     let carry = '';
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      // Count whole rows only: a marker may be split between two chunks.
-      const text = carry + chunk;
-      received += text.split('"kind":"update"').length - 1;
-      carry = text.slice(Math.max(text.lastIndexOf('"kind":"update"') + 15, text.length - 14));
-    });
+    const all = new Promise<void>((resolve) =>
+      socket.on('data', (chunk: string) => {
+        // Count whole rows only: a marker may be split between two chunks.
+        const text = carry + chunk;
+        received += text.split('"kind":"update"').length - 1;
+        carry = text.slice(Math.max(text.lastIndexOf('"kind":"update"') + 15, text.length - 14));
+        if (received >= total) resolve();
+      }),
+    );
     socket.resume();
-    await new Promise<void>((resolve) => {
-      const check = () => (received >= total ? resolve() : setTimeout(check, 20));
-      check();
-    });
+    await all;
     expect(dashboard.clients()[0]!.sentRows).toBe(total);
     socket.destroy();
   });
