@@ -7,7 +7,7 @@ import { openRun } from './internal/openRun.js';
 export type { ModuleExport, WorkerPool, WorkerPoolOptions } from '../parallel/workerPoolTypes.js';
 
 /**
- * A {@link GradientPool} of worker threads, for the `gradients` option of `train`: each worker
+ * A `GradientPool` of worker threads, for the `gradients` option of `train`: each worker
  * holds a replica of the model and computes its share of every window's micro-batches, so an
  * accumulation window uses every core.
  *

@@ -24,7 +24,7 @@ export interface WorkerPoolOptions {
    */
   readonly mainShare?: boolean;
   /**
-   * Where a pure-function model's `apply` comes from in a worker: a module exporting the {@link Model}
+   * Where a pure-function model's `apply` comes from in a worker: a module exporting the `Model`
    * (only its `apply` is used) or its `apply` function. Not needed for a model made by `fromLayersModel`:
    * its topology goes to the workers by itself.
    */
