@@ -1,6 +1,7 @@
 // gradstream's public surface: named re-exports only.
 
-export type { Params, Schedule, LearningRate, GradientTransformation, TransformSpec } from './optim/types.js';
+export type { Params } from './params/types.js';
+export type { Schedule, LearningRate, GradientTransformation, TransformSpec } from './optim/types.js';
 
 // Optimizers: pure transforms, chain, schedules.
 export type { CountState } from './optim/types.js';
