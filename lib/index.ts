@@ -72,19 +72,18 @@ export type { TrainOptions } from './train/validateTrainOptions.js';
 export type { GradientPool, GradientPoolRun } from './parallel/types.js';
 export { train } from './train/train.js';
 export { disposeState } from './train/disposeState.js';
-export { metrics, type MetricsOptions } from './monitor/metrics.js';
+export { metrics } from './monitor/metrics.js';
 export { tapMetrics } from './monitor/tapMetrics.js';
 export { evaluate, type EvaluateOptions } from './monitor/evaluate.js';
 
 // Checkpoints: a training state saved and loaded, storage behind an interface.
-export type { CheckpointStorage, DataPosition, Fingerprint, Json, LoadedCheckpoint } from './checkpoint/types.js';
+export type { AllowedChange, CheckpointStorage, DataPosition, Fingerprint, Json, LoadedCheckpoint } from './checkpoint/types.js';
 export { fingerprintOf, type FingerprintOptions } from './checkpoint/fingerprintOf.js';
 export { saveCheckpoint, type SaveCheckpointOptions } from './checkpoint/saveCheckpoint.js';
 export { loadCheckpoint, type LoadCheckpointOptions } from './checkpoint/loadCheckpoint.js';
-export type { AllowedChange } from './checkpoint/internal/compareFingerprints.js';
 export { memoryStorage } from './checkpoint/memoryStorage.js';
 export { checkpoints, type CheckpointsOptions } from './checkpoint/checkpoints.js';
-export type { MetricEvent, UpdateEvent, EvaluationEvent, Evaluation } from './monitor/types.js';
+export type { MetricEvent, MetricsOptions, UpdateEvent, EvaluationEvent, Evaluation } from './monitor/types.js';
 
 // model.fit's way: accumulation inside tfjs's own fit and fitDataset, by wrapping a tfjs optimizer.
 export { accumulatingOptimizer, type AccumulatingOptimizerOptions } from './fit/accumulatingOptimizer.js';

@@ -1,8 +1,7 @@
 import type { FingerprintDifference } from '../../errors/CheckpointMismatchError.js';
-import type { Fingerprint } from '../types.js';
+import type { AllowedChange, Fingerprint } from '../types.js';
 
-/** The changes a resumed run may make on purpose. */
-export type AllowedChange = 'learningRate' | 'accumulationSteps';
+export type { AllowedChange } from '../types.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
