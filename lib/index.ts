@@ -36,12 +36,6 @@ export { KernelNotRegisteredError } from './errors/KernelNotRegisteredError.js';
 export { CheckpointError } from './errors/CheckpointError.js';
 export { CheckpointMismatchError, type FingerprintDifference } from './errors/CheckpointMismatchError.js';
 
-// Backends: opt-in kernel overrides.
-export { useFastWasmMatMul } from './backends/useFastWasmMatMul.js';
-export { fastWasmMatMulEnabled } from './backends/fastWasmMatMulEnabled.js';
-export { useWasmConvGradients } from './backends/useWasmConvGradients.js';
-export { useFastWasmKernels } from './backends/useFastWasmKernels.js';
-
 // Data: labelled examples in typed arrays, a seeded shuffling source of batches, a train/test split.
 export type { Examples, TrainTestSplit } from './data/types.js';
 export { shuffledBatches, type ShuffledBatchesOptions } from './data/shuffledBatches.js';

@@ -14,8 +14,15 @@ interface PublicSymbol {
   readonly docs: ReadonlyArray<string>;
 }
 
-/** The package's entry points: the main one and `gradstream/testing`. */
-const entries = ['lib/index.ts', 'lib/testing/index.ts'];
+/** The package's entry points whose docs are checked: the main one, `gradstream/testing` and `gradstream/wasm`. */
+const entries = ['lib/index.ts', 'lib/testing/index.ts', 'lib/wasm/index.ts'];
+
+/** A few names each entry must export, to show that the surface was read at all. */
+const expectedNames: Readonly<Record<string, ReadonlyArray<string>>> = {
+  'lib/index.ts': ['train', 'accumulate', 'Params', 'losses', 'losses.meanSquaredError'],
+  'lib/testing/index.ts': ['checkAccumulationSafety', 'assertAccumulationLaw', 'batchArbitrary', 'LawViolationError', 'SafetyReport'],
+  'lib/wasm/index.ts': ['useFastWasmKernels', 'useFastWasmMatMul', 'fastWasmMatMulEnabled', 'useWasmConvGradients'],
+};
 const configPath = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 
 /** What a symbol is, for the purpose of what its doc must contain; undefined for what is not checked. */
@@ -92,11 +99,7 @@ describe.each(entries)('public documentation of %s', (entryPath) => {
 
   it('finds the public surface (for lib/index.ts, the losses namespace included)', () => {
     const names = symbols.map((s) => s.name);
-    const expected =
-      entryPath === 'lib/index.ts'
-        ? ['train', 'accumulate', 'Params', 'losses', 'losses.meanSquaredError']
-        : ['checkAccumulationSafety', 'assertAccumulationLaw', 'batchArbitrary', 'LawViolationError', 'SafetyReport'];
-    expect(names).toEqual(expect.arrayContaining(expected));
+    expect(names).toEqual(expect.arrayContaining([...(expectedNames[entryPath] ?? [])]));
   });
 
   it('every exported function, class and const has a doc comment with a ## Example section in a ```ts block', () => {
@@ -115,7 +118,7 @@ describe.each(entries)('public documentation of %s', (entryPath) => {
 });
 
 /** Every entry point of the package, as package.json's `exports` lists them. */
-const allEntries = ['lib/index.ts', 'lib/testing/index.ts', 'lib/node/index.ts'];
+const allEntries = ['lib/index.ts', 'lib/testing/index.ts', 'lib/node/index.ts', 'lib/wasm/index.ts'];
 
 /**
  * Public types declared under lib/fit/internal, which another branch is restructuring: listed here so
@@ -142,5 +145,12 @@ describe.each(allEntries)('public boundary of %s', (entryPath) => {
       .map(({ name, files }) => `${name} (${files.join(', ')})`);
     expect(exported.length).toBeGreaterThan(0);
     expect(internal).toEqual([]);
+  });
+});
+
+describe('gradstream/wasm', () => {
+  it('the main entry exports none of the wasm kernels: they are registered only through gradstream/wasm', () => {
+    const main = declaringFiles('lib/index.ts').filter(({ files }) => files.some((file) => file.startsWith('lib/backends/')));
+    expect(main.map(({ name }) => name)).toEqual([]);
   });
 });
