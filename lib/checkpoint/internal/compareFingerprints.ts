@@ -1,9 +1,8 @@
 import type { FingerprintDifference } from '../../errors/CheckpointMismatchError.js';
+import { isRecord } from '../../internal/isRecord.js';
 import type { AllowedChange, Fingerprint } from '../types.js';
 
 export type { AllowedChange } from '../types.js';
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Every field in which `current` differs from `saved`, with both values; the allowed changes are left out
