@@ -19,11 +19,11 @@ export { scaleByLearningRate } from './optim/scaleByLearningRate.js';
 export { chain, type ChainState } from './optim/chain.js';
 export { optimizerFromName, optimizerNames, type OptimizerName, type OptimizerState } from './optim/optimizerFromName.js';
 export { constant } from './optim/schedules/constant.js';
-export { linearWarmup, type LinearWarmupConfig } from './optim/schedules/linearWarmup.js';
-export { cosineDecay, type CosineDecayConfig } from './optim/schedules/cosineDecay.js';
-export { exponentialDecay, type ExponentialDecayConfig } from './optim/schedules/exponentialDecay.js';
-export { warmupCosineDecay, type WarmupCosineDecayConfig } from './optim/schedules/warmupCosineDecay.js';
-export { piecewiseConstant, type PiecewiseConstantConfig } from './optim/schedules/piecewiseConstant.js';
+export { linearWarmup, type LinearWarmupOptions } from './optim/schedules/linearWarmup.js';
+export { cosineDecay, type CosineDecayOptions } from './optim/schedules/cosineDecay.js';
+export { exponentialDecay, type ExponentialDecayOptions } from './optim/schedules/exponentialDecay.js';
+export { warmupCosineDecay, type WarmupCosineDecayOptions } from './optim/schedules/warmupCosineDecay.js';
+export { piecewiseConstant, type PiecewiseConstantOptions } from './optim/schedules/piecewiseConstant.js';
 
 export { GradstreamError } from './errors/GradstreamError.js';
 export { ConfigError } from './errors/ConfigError.js';
