@@ -21,6 +21,7 @@ export default defineConfig({
       { find: /^gradstream$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
       { find: /^gradstream\/testing$/, replacement: fileURLToPath(new URL('./lib/testing/index.ts', import.meta.url)) },
       { find: /^gradstream\/node$/, replacement: fileURLToPath(new URL('./lib/node/index.ts', import.meta.url)) },
+      { find: /^gradstream\/wasm$/, replacement: fileURLToPath(new URL('./lib/wasm/index.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -15,7 +15,7 @@ import { mnistMlp } from '../../app/src/models/mnistMlp.js';
 import type { Model } from '../../lib/models/types.js';
 import { adam } from '../../lib/optim/adam.js';
 import { applyUpdates } from '../../lib/optim/applyUpdates.js';
-import type { Params } from '../../lib/optim/types.js';
+import type { Params } from '../../lib/params/types.js';
 import { train } from '../../lib/train/train.js';
 
 export const SEED = 42;

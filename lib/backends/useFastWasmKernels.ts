@@ -8,6 +8,7 @@ import { conv2DBackpropInputMatMul } from './internal/conv2DBackpropInputMatMul.
 import { maxPoolGradWasm } from './internal/maxPoolGradWasm.js';
 import { castWasm, identityWasm } from './internal/sharedDataWasm.js';
 import { sliceWasm } from './internal/sliceWasm.js';
+import { fastWasmKernelsState as state, isInForce, type FastWasmKernelsInstallation } from './internal/fastWasmKernelsState.js';
 import { useFastWasmMatMul } from './useFastWasmMatMul.js';
 
 const BACKEND = 'wasm';
@@ -24,23 +25,6 @@ const REQUIRED: ReadonlyArray<string> = [
   tf.Identity,
   tf.Cast,
 ];
-
-interface Installation {
-  /** Our configs, registered in place of `originals` (same order). */
-  readonly ours: ReadonlyArray<tf.KernelConfig>;
-  /** What was registered before under each name; `undefined` where nothing was. */
-  readonly originals: ReadonlyArray<tf.KernelConfig | undefined>;
-  readonly restore: () => void;
-}
-
-/**
- * The installation in force, if any. Kernel registration is global in TensorFlow.js, so this is global
- * too: it lets a second call return the first's `restore` instead of wrapping our own kernels.
- */
-let installed: Installation | undefined;
-
-const inForce = (i: Installation): boolean =>
-  i.ours.every((c) => tf.getKernel(c.kernelName, c.backendName) === c) && fastWasmMatMulEnabled();
 
 /**
  * Turns on all of gradstream's fixes to tfjs-backend-wasm 4.22 for training, in one call: faster
@@ -90,8 +74,9 @@ const inForce = (i: Installation): boolean =>
  * @see useWasmConvGradients
  */
 export function useFastWasmKernels(): () => void {
+  const installed = state.installed;
   if (installed !== undefined) {
-    if (inForce(installed)) return installed.restore;
+    if (isInForce(installed)) return installed.restore;
     installed.restore(); // partly replaced since: take back what is still ours, then start afresh
   }
 
@@ -128,12 +113,12 @@ export function useFastWasmKernels(): () => void {
   const restoreMatMul = useFastWasmMatMul();
   ours.forEach(register);
 
-  const installation: Installation = {
+  const installation: FastWasmKernelsInstallation = {
     ours,
     originals,
     restore: () => {
-      if (installed !== installation) return;
-      installed = undefined;
+      if (state.installed !== installation) return;
+      state.installed = undefined;
       ours.forEach((config, i) => {
         // Only take back what is still ours: a kernel someone registered after us is theirs now.
         if (tf.getKernel(config.kernelName, BACKEND) !== config) return;
@@ -144,7 +129,7 @@ export function useFastWasmKernels(): () => void {
       if (!matMulWasOn) restoreMatMul();
     },
   };
-  installed = installation;
+  state.installed = installation;
   return installation.restore;
 }
 
@@ -155,11 +140,6 @@ function register(config: tf.KernelConfig): void {
   tf.registerKernel(config);
 }
 
-/**
- * Whether {@link useFastWasmKernels}' kernels are in force (internal, not exported from the library
- * entry): workerPool installs them in its workers too, since kernel registrations are per thread and a
- * worker must compute each sample exactly as the main thread would.
- */
-export function fastWasmKernelsInForce(): boolean {
-  return installed !== undefined && inForce(installed);
-}
+
+// Re-exported only for lib/node/workerPool.ts, which imports it from here: drop once it imports the internal module.
+export { fastWasmKernelsInForce } from './internal/fastWasmKernelsState.js';

@@ -80,3 +80,6 @@ export interface LoadedCheckpoint<S = unknown> {
   /** What the saver passed as `random` (a data seed, say), or `null`. */
   readonly random: Json;
 }
+
+/** The changes a resumed run may make on purpose. */
+export type AllowedChange = 'learningRate' | 'accumulationSteps';

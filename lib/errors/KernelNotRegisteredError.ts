@@ -5,15 +5,16 @@ import { GradstreamError } from './GradstreamError.js';
  * because the backend's package was never imported. Thrown synchronously, before anything is changed,
  * by the `use…` kernel functions; sent down the stream's error channel by {@link train} (from
  * {@link gradientSample}) when a model's forward or backward pass needs a kernel the backend lacks, with a
- * message that names a fix. (On wasm, gradstream registers the `Conv2DBackpropFilter` kernel that
- * tfjs-backend-wasm lacks by itself, the first time it differentiates.)
+ * message that names a fix. (On wasm, a Conv2D model needs the `Conv2DBackpropFilter` kernel that
+ * tfjs-backend-wasm lacks; gradstream registers its own only when asked, by `useWasmConvGradients` or
+ * `useFastWasmKernels` from `gradstream/wasm`, and the message says so.)
  *
  * `input` is `{ kernelName, backendName }`.
  *
  * ## Example
  * ```ts
  * try {
- *   useFastWasmMatMul(); // '@tensorflow/tfjs-backend-wasm' was not imported
+ *   useFastWasmMatMul(); // from 'gradstream/wasm', but '@tensorflow/tfjs-backend-wasm' was not imported
  * } catch (e) {
  *   if (e instanceof KernelNotRegisteredError) console.log(e.kernelName, e.backendName); // Transpose wasm
  * }

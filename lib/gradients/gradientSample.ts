@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../batch/types.js';
-import { ensureGradientKernels, missingKernelError } from '../backends/internal/gradientKernels.js';
+import { missingKernelError } from '../internal/missingKernelError.js';
 import { BatchError } from '../errors/BatchError.js';
 import { MissingGradientError } from '../errors/MissingGradientError.js';
 import { ShapeMismatchError } from '../errors/ShapeMismatchError.js';
@@ -36,13 +36,12 @@ const FN = 'gradientSample';
  *   loss does not have shape `[examples]`
  * @throws {MissingGradientError} when the loss does not depend on a parameter
  * @throws {KernelNotRegisteredError} when the backend lacks a kernel the forward or backward pass needs,
- *   naming a fix. On wasm, the `Conv2DBackpropFilter` kernel that tfjs-backend-wasm 4.22 lacks is
- *   registered on first use ({@link useWasmConvGradients}), so Conv2D models train there without set-up.
+ *   naming a fix. On wasm, a Conv2D model needs the `Conv2DBackpropFilter` kernel that tfjs-backend-wasm
+ *   4.22 lacks: call `useWasmConvGradients` from `gradstream/wasm` first.
  */
 export function gradientSample(model: Model, loss: Loss, params: Params, batch: Batch): GradientSample {
   const invalid = BatchError.checkBatch(FN, batch);
   if (invalid) throw invalid;
-  ensureGradientKernels();
   const examples = batch.xs.shape[0] as number;
   const names = Object.keys(params);
   let count = examples;

@@ -1,12 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-
-/** A layer whose output for one example depends on the other examples of its batch, in training. */
-export interface BatchCoupledLayer {
-  /** The layer's name, as `model.getLayer(name)` finds it. */
-  readonly name: string;
-  /** Its class, e.g. `BatchNormalization`. */
-  readonly className: string;
-}
+import type { BatchCoupledLayer } from '../models/types.js';
 
 /**
  * The tfjs layer classes that mix the examples of a batch in training mode. BatchNormalization normalises

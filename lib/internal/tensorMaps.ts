@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ParamMismatchError } from '../errors/ParamMismatchError.js';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 
 /**
  * A new map with `f` applied to every named tensor, names in the same order.

@@ -51,3 +51,11 @@ export type Loss = (
   labels: tf.Tensor,
   predictions: tf.Tensor,
 ) => tf.Tensor | { readonly sum: tf.Scalar; readonly count: number | tf.Scalar };
+
+/** A layer whose output for one example depends on the other examples of its batch, in training. */
+export interface BatchCoupledLayer {
+  /** The layer's name, as `model.getLayer(name)` finds it. */
+  readonly name: string;
+  /** Its class, e.g. `BatchNormalization`. */
+  readonly className: string;
+}

@@ -4,7 +4,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import type { Examples } from '../data/types.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import type { Loss, Model } from '../models/types.js';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 import { optionKeys, optionsObject } from '../internal/options.js';
 import { getOrThrow, integerAtLeast, withDefault } from '../internal/validate.js';
 import type { Evaluation } from './types.js';

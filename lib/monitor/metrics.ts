@@ -1,47 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
-import * as E from 'fp-ts/lib/Either.js';
-import { pipe } from 'fp-ts/lib/function.js';
 import { concatMap, concatWith, defer, type OperatorFunction } from 'rxjs';
-import type { ConfigError } from '../errors/ConfigError.js';
-import type { Params } from '../optim/types.js';
 import type { TrainStep } from '../train/types.js';
-import { optionKeys, optionsObject } from '../internal/options.js';
-import { getOrThrow, integerAtLeast, isFunction, withDefault } from '../internal/validate.js';
-import { metricEvents, type MetricEventsConfig } from './metricEvents.js';
-import type { Evaluation, MetricEvent } from './types.js';
-
-/** Options of {@link metrics}. */
-export interface MetricsOptions {
-  /**
-   * Examples per epoch (the train set's size), an integer >= 1. Gives each update its epoch and marks
-   * the updates at which an epoch ends. Default: one endless epoch.
-   */
-  readonly examplesPerEpoch?: number;
-  /**
-   * Scores parameters on held-out data; called synchronously, after the update that reaches or crosses
-   * the end of an epoch, and once more at completion if the last update was not already evaluated.
-   * It must not dispose or keep `params`.
-   */
-  readonly evaluate?: (params: Params) => Evaluation;
-  /** Wall-clock milliseconds since the Unix epoch. Default `performance.timeOrigin + performance.now()`. */
-  readonly clock?: () => number;
-  /** Tensor memory. Default `tf.memory()`. */
-  readonly memory?: () => { readonly numTensors: number; readonly numBytes: number };
-}
-
-/** The pure validator behind {@link metrics}' and {@link tapMetrics}' options; `fn` names the function in errors. */
-export const validateMetricsOptions = (fn: string, o: MetricsOptions): E.Either<ConfigError, MetricEventsConfig> =>
-  pipe(
-    E.Do,
-    // A misspelt option (`examplesPerEpok`) is rejected, naming the nearest one, rather than ignored.
-    E.bind('known', () => optionsObject(fn, optionKeys<MetricsOptions>({ examplesPerEpoch: true, evaluate: true, clock: true, memory: true }))(o)),
-    E.bind('examplesPerEpoch', () => withDefault(integerAtLeast(fn, 'examplesPerEpoch', 1), Infinity)(o.examplesPerEpoch)),
-    E.bind('evaluate', () =>
-      withDefault(isFunction<(params: Params) => Evaluation>(fn, 'evaluate'), undefined)(o.evaluate),
-    ),
-    E.bind('clock', () => withDefault(isFunction<() => number>(fn, 'clock'), () => performance.timeOrigin + performance.now())(o.clock)),
-    E.bind('memory', () => withDefault(isFunction<() => { numTensors: number; numBytes: number }>(fn, 'memory'), () => tf.memory())(o.memory)),
-  );
+import { getOrThrow } from '../internal/validate.js';
+import { metricEvents } from './internal/metricEvents.js';
+import { validateMetricsOptions } from './internal/validateMetricsOptions.js';
+import type { MetricEvent, MetricsOptions } from './types.js';
 
 /**
  * Turns the {@link TrainStep}s of `train()` into plain metric events: one `update` event per step,

@@ -2,9 +2,9 @@ import { defer, tap, type MonoTypeOperatorFunction, type Observer } from 'rxjs';
 import { getOrThrow } from '../internal/validate.js';
 import { ConfigError } from '../errors/ConfigError.js';
 import type { TrainStep } from '../train/types.js';
-import { metricEvents } from './metricEvents.js';
-import { validateMetricsOptions, type MetricsOptions } from './metrics.js';
-import type { MetricEvent } from './types.js';
+import { metricEvents } from './internal/metricEvents.js';
+import { validateMetricsOptions } from './internal/validateMetricsOptions.js';
+import type { MetricEvent, MetricsOptions } from './types.js';
 
 /**
  * Reports a run's metric events on a side channel while its {@link TrainStep}s flow on: the events of

@@ -1,3 +1,5 @@
+import type { Params } from '../params/types.js';
+
 /**
  * A model's score on held-out data, as returned by the `evaluate` function of {@link MetricsOptions}, and
  * carried by every {@link EvaluationEvent}.
@@ -51,3 +53,22 @@ export interface EvaluationEvent extends Evaluation {
 
 /** One event of the metrics stream: an update, or an evaluation at an epoch's end. */
 export type MetricEvent = UpdateEvent | EvaluationEvent;
+
+/** Options of {@link metrics} and {@link tapMetrics}. */
+export interface MetricsOptions {
+  /**
+   * Examples per epoch (the train set's size), an integer >= 1. Gives each update its epoch and marks
+   * the updates at which an epoch ends. Default: one endless epoch.
+   */
+  readonly examplesPerEpoch?: number;
+  /**
+   * Scores parameters on held-out data; called synchronously, after the update that reaches or crosses
+   * the end of an epoch, and once more at completion if the last update was not already evaluated.
+   * It must not dispose or keep `params`.
+   */
+  readonly evaluate?: (params: Params) => Evaluation;
+  /** Wall-clock milliseconds since the Unix epoch. Default `performance.timeOrigin + performance.now()`. */
+  readonly clock?: () => number;
+  /** Tensor memory. Default `tf.memory()`. */
+  readonly memory?: () => { readonly numTensors: number; readonly numBytes: number };
+}

@@ -6,7 +6,8 @@ import { learningRateAt, learningRateOption, learningRateSpec } from '../interna
 import { optionsObject } from '../internal/options.js';
 import { checkSameParams, mapParams, paramAt, tidyTree } from '../internal/tensorMaps.js';
 import { getOrThrow, nonNegative, withDefault } from '../internal/validate.js';
-import type { GradientTransformation, LearningRate, Params } from './types.js';
+import type { Params } from '../params/types.js';
+import type { GradientTransformation, LearningRate } from './types.js';
 
 /** Options of {@link adagrad}: those of `tf.train.adagrad`, and its (otherwise fixed) epsilon. */
 export interface AdagradOptions {

@@ -4,7 +4,8 @@ import type { ConfigError } from '../errors/ConfigError.js';
 import { adamOptions, adamTransform } from '../internal/adamMoments.js';
 import { optionsObject } from '../internal/options.js';
 import { getOrThrow } from '../internal/validate.js';
-import type { GradientTransformation, LearningRate, Params } from './types.js';
+import type { Params } from '../params/types.js';
+import type { GradientTransformation, LearningRate } from './types.js';
 
 /** Options of {@link adam}. */
 export interface AdamOptions {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkSameParams, mapParams, paramAt } from '../internal/tensorMaps.js';
-import type { Params } from './types.js';
+import type { Params } from '../params/types.js';
 
 /**
  * The parameters moved by the updates, p + u, as new tensors.

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors/ConfigError.js';
 import { checkSameParams, disposeTree, mapParams, tidyTree } from '../internal/tensorMaps.js';
-import type { GradientTransformation, Params } from './types.js';
+import type { Params } from '../params/types.js';
+import type { GradientTransformation } from './types.js';
 
 /** The state of `chain(t1, …, tn)`: the tuple of the members' states, in order. */
 export type ChainState<T extends ReadonlyArray<GradientTransformation<unknown>>> = {

@@ -6,7 +6,8 @@ import { learningRateAt, learningRateOption, learningRateSpec } from '../interna
 import { optionsObject } from '../internal/options.js';
 import { checkSameParams, mapParams, paramAt, tidyTree } from '../internal/tensorMaps.js';
 import { boolean, getOrThrow, unitInterval, withDefault } from '../internal/validate.js';
-import type { GradientTransformation, LearningRate, Params } from './types.js';
+import type { Params } from '../params/types.js';
+import type { GradientTransformation, LearningRate } from './types.js';
 
 /** Options of {@link sgd}. */
 export interface SgdOptions {

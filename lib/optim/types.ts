@@ -1,11 +1,8 @@
-import type * as tf from '@tensorflow/tfjs';
+import type { Params } from '../params/types.js';
 
-/**
- * Named parameters (or gradients, or updates): one tensor per name.
- *
- * Every map that flows through gradstream has the same names and shapes as the model's parameters.
- */
-export type Params = Readonly<Record<string, tf.Tensor>>;
+// Params lives in lib/params/types.ts, below every layer; re-exported here only until every importer
+// moves there.
+export type { Params } from '../params/types.js';
 
 /**
  * A learning-rate schedule: the learning rate of an update, given `step`, the number of optimizer updates

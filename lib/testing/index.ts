@@ -1,7 +1,7 @@
 // `gradstream/testing`: property-based testing for users. Named re-exports only. Needs fast-check (an
 // optional peer dependency of gradstream); the main entry never imports this.
 
-export type { BatchValues, TensorValues, ParamValues, GradientSampleValues, Pipeline } from './types.js';
+export type { BatchValues, TensorValues, ParamValues, GradientSampleValues, Pipeline, LawOptions } from './types.js';
 export { LawViolationError } from './LawViolationError.js';
 
 // Is a model and loss safe to accumulate?
@@ -12,7 +12,7 @@ export {
   type ParamDifference,
   type SplitDifference,
 } from './checkAccumulationSafety.js';
-export type { BatchCoupledLayer } from '../internal/batchCoupledLayers.js';
+export type { BatchCoupledLayer } from '../models/types.js';
 export { unevenSizes } from './unevenSizes.js';
 
 // Arbitraries: plain values, and the tensors made from them.
@@ -26,7 +26,6 @@ export { trainOptionsArbitrary, type TrainOptionValues, type TrainOptionsArbitra
 export { trainOptionsFromValues } from './trainOptionsFromValues.js';
 
 // Laws a pipeline must keep, and the leak check under them.
-export type { LawOptions } from './internal/lawOptions.js';
 export { assertAccumulationLaw, type AccumulationLawOptions } from './assertAccumulationLaw.js';
 export { assertScheduleLaw, type ScheduleLawOptions } from './assertScheduleLaw.js';
 export { assertNoLeaksLaw, type NoLeaksLawOptions } from './assertNoLeaksLaw.js';

@@ -1,5 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../batch/types.js';
+import type { Loss, Model } from '../models/types.js';
 import type { TrainStep } from '../train/types.js';
 import type { TrainOptions } from '../train/validateTrainOptions.js';
 
@@ -47,3 +48,24 @@ export interface GradientSampleValues {
  * `state.optimizerState` belong to the caller once the stream ends.
  */
 export type Pipeline = (options: TrainOptions<unknown>) => OperatorFunction<Batch, TrainStep<unknown>>;
+
+/** Options shared by the law checks of `gradstream/testing`. */
+export interface LawOptions {
+  /**
+   * The model to train. Default: a fresh small tanh MLP for each run (1–4 inputs, 1–4 hidden units,
+   * 1–3 outputs). Its `params` are where every run starts; the law never disposes them.
+   */
+  readonly model?: Model;
+  /** The loss, default `losses.meanSquaredError`. */
+  readonly loss?: Loss;
+  /** Shape of one example's input; required with `model`. */
+  readonly xShape?: ReadonlyArray<number>;
+  /** Shape of one example's label; required with `model`. */
+  readonly yShape?: ReadonlyArray<number>;
+  /** Labels the loss expects, as in {@link batchArbitrary}: default `'real'`. */
+  readonly labels?: 'real' | 'one-hot' | 'binary';
+  /** Runs of the property, default 20 (fast-check's 100 is slow for training runs). */
+  readonly numRuns?: number;
+  /** fast-check's seed, to replay a failure. */
+  readonly seed?: number;
+}

@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { lastValueFrom, map, range, tap } from 'rxjs';
 import { adam, losses, train, type Batch, type Model } from 'gradstream';
+// The library's own generator, bundled from its source (it is internal, not exported).
+import { mulberry32 } from '../../lib/internal/mulberry32.js';
 import { comparedLosses, pageBackends, type BackendRun, type PageBackend, type PageResults } from './results.js';
 
 // The server maps /wasm/ to @tensorflow/tfjs-backend-wasm's dist/*.wasm.
@@ -15,16 +17,8 @@ const UPDATES = 8;
 
 /** Deterministic values in [-scale, scale) (mulberry32): every backend starts from the same numbers. */
 function randomValues(n: number, seed: number, scale = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
+  const random = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => (random() * 2 - 1) * scale);
 }
 
 // Inputs, and one-hot labels from a fixed linear teacher, so the loss has something to fall towards.

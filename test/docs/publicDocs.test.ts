@@ -14,8 +14,15 @@ interface PublicSymbol {
   readonly docs: ReadonlyArray<string>;
 }
 
-/** The package's entry points: the main one and `gradstream/testing`. */
-const entries = ['lib/index.ts', 'lib/testing/index.ts'];
+/** The package's entry points whose docs are checked: the main one, `gradstream/testing` and `gradstream/wasm`. */
+const entries = ['lib/index.ts', 'lib/testing/index.ts', 'lib/wasm/index.ts'];
+
+/** A few names each entry must export, to show that the surface was read at all. */
+const expectedNames: Readonly<Record<string, ReadonlyArray<string>>> = {
+  'lib/index.ts': ['train', 'accumulate', 'Params', 'losses', 'losses.meanSquaredError'],
+  'lib/testing/index.ts': ['checkAccumulationSafety', 'assertAccumulationLaw', 'batchArbitrary', 'LawViolationError', 'SafetyReport'],
+  'lib/wasm/index.ts': ['useFastWasmKernels', 'useFastWasmMatMul', 'fastWasmMatMulEnabled', 'useWasmConvGradients'],
+};
 const configPath = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 
 /** What a symbol is, for the purpose of what its doc must contain; undefined for what is not checked. */
@@ -40,8 +47,8 @@ const docsOf = (symbol: ts.Symbol): string[] =>
     return closest === undefined ? [] : [closest.getText()];
   });
 
-/** Every public symbol of an entry point, namespaces followed one level down into their members. */
-const publicSymbols = (entryPath: string): PublicSymbol[] => {
+/** An entry point's module, read by the compiler with the project's options. */
+const entryModule = (entryPath: string): { readonly checker: ts.TypeChecker; readonly moduleSymbol: ts.Symbol } => {
   const entry = fileURLToPath(new URL(`../../${entryPath}`, import.meta.url));
   const config = ts.readConfigFile(configPath, (path) => ts.sys.readFile(path));
   const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, fileURLToPath(new URL('../../', import.meta.url)));
@@ -50,6 +57,12 @@ const publicSymbols = (entryPath: string): PublicSymbol[] => {
   const source = program.getSourceFile(entry);
   const moduleSymbol = source === undefined ? undefined : checker.getSymbolAtLocation(source);
   if (moduleSymbol === undefined) throw new Error(`cannot read the exports of ${entry}`);
+  return { checker, moduleSymbol };
+};
+
+/** Every public symbol of an entry point, namespaces followed one level down into their members. */
+const publicSymbols = (entryPath: string): PublicSymbol[] => {
+  const { checker, moduleSymbol } = entryModule(entryPath);
 
   const resolve = (symbol: ts.Symbol): ts.Symbol =>
     symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
@@ -86,11 +99,7 @@ describe.each(entries)('public documentation of %s', (entryPath) => {
 
   it('finds the public surface (for lib/index.ts, the losses namespace included)', () => {
     const names = symbols.map((s) => s.name);
-    const expected =
-      entryPath === 'lib/index.ts'
-        ? ['train', 'accumulate', 'Params', 'losses', 'losses.meanSquaredError']
-        : ['checkAccumulationSafety', 'assertAccumulationLaw', 'batchArbitrary', 'LawViolationError', 'SafetyReport'];
-    expect(names).toEqual(expect.arrayContaining(expected));
+    expect(names).toEqual(expect.arrayContaining([...(expectedNames[entryPath] ?? [])]));
   });
 
   it('every exported function, class and const has a doc comment with a ## Example section in a ```ts block', () => {
@@ -105,5 +114,43 @@ describe.each(entries)('public documentation of %s', (entryPath) => {
       .filter((s) => !needsExample(s.kind) && !s.docs.some((doc) => prose(doc).length > 0))
       .map((s) => `${s.name} (${s.kind})`);
     expect(missing).toEqual([]);
+  });
+});
+
+/** Every entry point of the package, as package.json's `exports` lists them. */
+const allEntries = ['lib/index.ts', 'lib/testing/index.ts', 'lib/node/index.ts', 'lib/wasm/index.ts'];
+
+/**
+ * Public types declared under lib/fit/internal, which another branch is restructuring: listed here so
+ * that this check holds everywhere else today; the list goes once lib/fit's types have a public module.
+ */
+const pendingFitTypes = ['AccumulatingOptimizer', 'AccumulationWindow', 'EpochEnd'];
+
+/** Each exported name of an entry point with the files that declare it, re-exports followed to the end. */
+const declaringFiles = (entryPath: string): ReadonlyArray<{ readonly name: string; readonly files: ReadonlyArray<string> }> => {
+  const { checker, moduleSymbol } = entryModule(entryPath);
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  return checker.getExportsOfModule(moduleSymbol).map((alias) => {
+    const symbol = alias.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(alias) : alias;
+    const files = (symbol.declarations ?? []).map((d) => d.getSourceFile().fileName.slice(root.length));
+    return { name: alias.getName(), files };
+  });
+};
+
+describe.each(allEntries)('public boundary of %s', (entryPath) => {
+  it('no public declaration lives under an internal/ path', () => {
+    const exported = declaringFiles(entryPath);
+    const internal = exported
+      .filter(({ name, files }) => !pendingFitTypes.includes(name) && files.some((file) => file.includes('/internal/')))
+      .map(({ name, files }) => `${name} (${files.join(', ')})`);
+    expect(exported.length).toBeGreaterThan(0);
+    expect(internal).toEqual([]);
+  });
+});
+
+describe('gradstream/wasm', () => {
+  it('the main entry exports none of the wasm kernels: they are registered only through gradstream/wasm', () => {
+    const main = declaringFiles('lib/index.ts').filter(({ files }) => files.some((file) => file.startsWith('lib/backends/')));
+    expect(main.map(({ name }) => name)).toEqual([]);
   });
 });

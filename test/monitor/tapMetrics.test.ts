@@ -10,7 +10,7 @@ import { metrics } from '../../lib/monitor/metrics.js';
 import { tapMetrics } from '../../lib/monitor/tapMetrics.js';
 import type { Evaluation, MetricEvent } from '../../lib/monitor/types.js';
 import { sgd } from '../../lib/optim/sgd.js';
-import type { Params } from '../../lib/optim/types.js';
+import type { Params } from '../../lib/params/types.js';
 import { train } from '../../lib/train/train.js';
 import type { TrainStep } from '../../lib/train/types.js';
 import { batchData, disposeStep, linear, mse, toBatch } from '../support/fixtures.js';

@@ -11,7 +11,8 @@ import { clipByValue } from '../../lib/optim/clipByValue.js';
 import { scale } from '../../lib/optim/scale.js';
 import { scaleByLearningRate } from '../../lib/optim/scaleByLearningRate.js';
 import { sgd } from '../../lib/optim/sgd.js';
-import type { GradientTransformation, Params } from '../../lib/optim/types.js';
+import type { GradientTransformation } from '../../lib/optim/types.js';
+import type { Params } from '../../lib/params/types.js';
 import { expectNoLeaks } from '../support/leaks.js';
 import { runOptimizer } from './support.js';
 

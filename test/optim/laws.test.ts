@@ -12,7 +12,8 @@ import { rmsprop } from '../../lib/optim/rmsprop.js';
 import { scale } from '../../lib/optim/scale.js';
 import { scaleByLearningRate } from '../../lib/optim/scaleByLearningRate.js';
 import { sgd } from '../../lib/optim/sgd.js';
-import type { GradientTransformation, LearningRate, Params } from '../../lib/optim/types.js';
+import type { GradientTransformation, LearningRate } from '../../lib/optim/types.js';
+import type { Params } from '../../lib/params/types.js';
 import { expectNoLeaksSync } from '../support/leaks.js';
 
 const RUNS = { numRuns: 30 };

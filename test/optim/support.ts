@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { disposeTree } from '../../lib/internal/tensorMaps.js';
 import { applyUpdates } from '../../lib/optim/applyUpdates.js';
-import type { GradientTransformation, Params } from '../../lib/optim/types.js';
+import type { GradientTransformation } from '../../lib/optim/types.js';
+import type { Params } from '../../lib/params/types.js';
 
 /** A deterministic stream of numbers in [-1, 1) (an LCG): the same gradients for both optimizers. */
 export function lcg(seed: number): () => number {

@@ -6,6 +6,7 @@ import { useFastWasmKernels } from '../../lib/backends/useFastWasmKernels.js';
 import { useFastWasmMatMul } from '../../lib/backends/useFastWasmMatMul.js';
 import { useWasmConvGradients } from '../../lib/backends/useWasmConvGradients.js';
 import { KernelNotRegisteredError } from '../../lib/errors/KernelNotRegisteredError.js';
+import { thrownBy, whileUnregistered } from './support/kernels.js';
 import { gradientSample } from '../../lib/gradients/gradientSample.js';
 import { fromLayersModel } from '../../lib/models/fromLayersModel.js';
 import { softmaxCrossEntropy } from '../../lib/models/losses/softmaxCrossEntropy.js';
@@ -660,21 +661,12 @@ describe('useFastWasmKernels', () => {
     it('throws KernelNotRegisteredError naming the missing wasm kernel, and changes nothing', () => {
       restore();
       const before = registered();
-      const maxPoolGrad = tf.getKernel(tf.MaxPoolGrad, 'wasm')!;
-      tf.unregisterKernel(tf.MaxPoolGrad, 'wasm');
-      try {
-        let error: unknown;
-        try {
-          useFastWasmKernels();
-        } catch (e) {
-          error = e;
-        }
+      whileUnregistered(tf.MaxPoolGrad, () => {
+        const error = thrownBy(() => useFastWasmKernels());
         expect(error).toBeInstanceOf(KernelNotRegisteredError);
         expect(error).toMatchObject({ fn: 'useFastWasmKernels', kernelName: 'MaxPoolGrad', backendName: 'wasm' });
         expect(fastWasmMatMulEnabled()).toBe(false);
-      } finally {
-        tf.registerKernel(maxPoolGrad);
-      }
+      });
       expect(registered()).toEqual(before);
     });
   });

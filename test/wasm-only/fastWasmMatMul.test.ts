@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fastWasmMatMulEnabled } from '../../lib/backends/fastWasmMatMulEnabled.js';
 import { useFastWasmMatMul } from '../../lib/backends/useFastWasmMatMul.js';
 import { KernelNotRegisteredError } from '../../lib/errors/KernelNotRegisteredError.js';
+import { thrownBy, whileUnregistered } from './support/kernels.js';
 
 // Tolerance. The override and the original kernel compute the same sums of products in different
 // orders (XNNPACK's blocked GEMM against a naive loop), so they may differ by float32 rounding. With
@@ -464,16 +465,9 @@ describe('useFastWasmMatMul: leaks and errors', () => {
   });
 
   it('throws KernelNotRegisteredError, naming the kernel, and changes nothing when a wasm kernel is missing', () => {
-    const fused = tf.getKernel(tf._FusedMatMul, 'wasm')!;
     const batch = tf.getKernel(tf.BatchMatMul, 'wasm')!;
-    tf.unregisterKernel(tf._FusedMatMul, 'wasm');
-    try {
-      let caught: unknown;
-      try {
-        useFastWasmMatMul();
-      } catch (e) {
-        caught = e;
-      }
+    whileUnregistered(tf._FusedMatMul, () => {
+      const caught = thrownBy(() => useFastWasmMatMul());
       expect(caught).toBeInstanceOf(KernelNotRegisteredError);
       const error = caught as KernelNotRegisteredError;
       expect(error.kernelName).toBe('_FusedMatMul');
@@ -481,9 +475,7 @@ describe('useFastWasmMatMul: leaks and errors', () => {
       expect(error.message).toMatch(/^useFastWasmMatMul: kernel '_FusedMatMul' is not registered for backend 'wasm'/);
       expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(batch);
       expect(fastWasmMatMulEnabled()).toBe(false);
-    } finally {
-      tf.registerKernel(fused);
-    }
+    });
   });
 });
 

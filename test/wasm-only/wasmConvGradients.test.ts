@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { conv2DBackpropFilterWasm } from '../../lib/backends/internal/conv2DBackpropFilterWasm.js';
 import { useWasmConvGradients } from '../../lib/backends/useWasmConvGradients.js';
 import { KernelNotRegisteredError } from '../../lib/errors/KernelNotRegisteredError.js';
+import { thrownBy, whileUnregistered } from './support/kernels.js';
 import { randomValues } from '../support/fixtures.js';
 
 // Tolerance. Each element of dW is a sum of products x·dy. The wasm kernel and the cpu kernel both add
@@ -241,20 +242,11 @@ describe('useWasmConvGradients', () => {
 
   it('throws KernelNotRegisteredError naming Conv2D and wasm when the wasm Conv2D kernel is missing, and changes nothing', () => {
     useWasmConvGradients()();
-    const conv2d = tf.getKernel(tf.Conv2D, 'wasm')!;
-    tf.unregisterKernel(tf.Conv2D, 'wasm');
-    try {
-      let error: unknown;
-      try {
-        useWasmConvGradients();
-      } catch (e) {
-        error = e;
-      }
+    whileUnregistered(tf.Conv2D, () => {
+      const error = thrownBy(() => useWasmConvGradients());
       expect(error).toBeInstanceOf(KernelNotRegisteredError);
       expect(error).toMatchObject({ fn: 'useWasmConvGradients', kernelName: 'Conv2D', backendName: 'wasm' });
       expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBeUndefined();
-    } finally {
-      tf.registerKernel(conv2d);
-    }
+    });
   });
 });

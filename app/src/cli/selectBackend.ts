@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { useFastWasmKernels } from 'gradstream';
+import { useFastWasmKernels } from 'gradstream/wasm';
 import type { BackendName } from './types.js';
 
 /**

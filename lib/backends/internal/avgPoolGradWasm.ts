@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { poolGeometry } from './poolGeometry.js';
 
 /**
  * An `AvgPoolGrad` kernelFunc for the wasm backend, in TypeScript over views of the wasm heap: each
@@ -16,25 +17,15 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  */
 export const avgPoolGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-  const { filterSize, strides, pad } = attrs as unknown as tf.AvgPoolGradAttrs;
   const wasm = backend as BackendWasm;
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-  );
-  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
-  const { strideHeight, strideWidth, effectiveFilterHeight: fH, effectiveFilterWidth: fW } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
+  const geometry = poolGeometry(input, attrs as unknown as tf.AvgPoolGradAttrs);
+  const { batchSize, inHeight, inWidth, channels, outHeight, outWidth, strideHeight, strideWidth, fH, fW, top, left } = geometry;
 
   // Views after makeOutput: its malloc may grow the heap, which detaches earlier views.
   const out = wasm.makeOutput(input.shape, 'float32');
   const dys = wasm.typedArrayFromHeap(dy);
   const result = wasm.typedArrayFromHeap(out);
-  const scale = 1 / (info.filterHeight * info.filterWidth);
+  const scale = 1 / (geometry.filterHeight * geometry.filterWidth);
   if (strideHeight >= fH && strideWidth >= fW) {
     // Windows that do not overlap send at most one dy to each position: (0 + dy)·scale, rounded once,
     // straight into the float32 output, as the cpu kernel computes it, without a float64 buffer.

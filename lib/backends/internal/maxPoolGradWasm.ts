@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { poolGeometry } from './poolGeometry.js';
 
 /**
  * A `MaxPoolGrad` kernelFunc for the wasm backend, in TypeScript over views of the wasm heap: each
@@ -18,20 +19,11 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  */
 export const maxPoolGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
   const wasm = backend as BackendWasm;
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
+  const { batchSize, inHeight, inWidth, channels, outHeight, outWidth, strideHeight, strideWidth, fH, fW, top, left } = poolGeometry(
+    input,
+    attrs as unknown as tf.MaxPoolGradAttrs,
   );
-  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
-  const { strideHeight, strideWidth, effectiveFilterHeight: fH, effectiveFilterWidth: fW } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
 
   // Views after makeOutput: its malloc may grow the heap, which detaches earlier views.
   const out = wasm.makeOutput(input.shape, 'float32');

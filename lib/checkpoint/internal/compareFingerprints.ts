@@ -1,10 +1,8 @@
 import type { FingerprintDifference } from '../../errors/CheckpointMismatchError.js';
-import type { Fingerprint } from '../types.js';
+import { isRecord } from '../../internal/isRecord.js';
+import type { AllowedChange, Fingerprint } from '../types.js';
 
-/** The changes a resumed run may make on purpose. */
-export type AllowedChange = 'learningRate' | 'accumulationSteps';
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export type { AllowedChange } from '../types.js';
 
 /**
  * Every field in which `current` differs from `saved`, with both values; the allowed changes are left out

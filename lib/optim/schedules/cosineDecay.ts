@@ -4,8 +4,8 @@ import { scheduleConfig } from '../../internal/scheduleOptions.js';
 import { getOrThrow, integerAtLeast, nonNegative, withDefault } from '../../internal/validate.js';
 import type { Schedule } from '../types.js';
 
-/** Config of {@link cosineDecay}. */
-export interface CosineDecayConfig {
+/** Options of {@link cosineDecay}. */
+export interface CosineDecayOptions {
   /** The rate at step 0, >= 0. */
   readonly initial: number;
   /** The number of steps of the decay, an integer >= 1; the rate stays at its end value afterwards. */
@@ -44,7 +44,7 @@ const validate = scheduleConfig(FN, ['initial', 'decaySteps', 'alpha'], (o) =>
  * @throws ConfigError synchronously, naming the field and value, for an invalid config
  * @see {@link warmupCosineDecay}, {@link exponentialDecay}
  */
-export function cosineDecay(config: CosineDecayConfig): Schedule {
+export function cosineDecay(config: CosineDecayOptions): Schedule {
   const { initial, decaySteps, alpha } = getOrThrow(validate(config));
   return (step) => {
     const cosine = 0.5 * (1 + Math.cos((Math.PI * Math.min(step, decaySteps)) / decaySteps));

@@ -4,8 +4,8 @@ import { scheduleConfig } from '../../internal/scheduleOptions.js';
 import { boolean, getOrThrow, integerAtLeast, nonNegative, positive, withDefault } from '../../internal/validate.js';
 import type { Schedule } from '../types.js';
 
-/** Config of {@link exponentialDecay}. */
-export interface ExponentialDecayConfig {
+/** Options of {@link exponentialDecay}. */
+export interface ExponentialDecayOptions {
   /** The rate at step 0, >= 0. */
   readonly initial: number;
   /** The factor applied every `decaySteps` steps, a finite number > 0 (< 1 decays). */
@@ -44,7 +44,7 @@ const validate = scheduleConfig(FN, ['initial', 'decayRate', 'decaySteps', 'stai
  * @throws ConfigError synchronously, naming the field and value, for an invalid config
  * @see {@link cosineDecay}, {@link piecewiseConstant}
  */
-export function exponentialDecay(config: ExponentialDecayConfig): Schedule {
+export function exponentialDecay(config: ExponentialDecayOptions): Schedule {
   const { initial, decayRate, decaySteps, staircase } = getOrThrow(validate(config));
   return (step) => {
     const p = step / decaySteps;

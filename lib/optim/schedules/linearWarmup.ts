@@ -4,8 +4,8 @@ import { scheduleConfig } from '../../internal/scheduleOptions.js';
 import { getOrThrow, integerAtLeast, nonNegative, withDefault } from '../../internal/validate.js';
 import type { Schedule } from '../types.js';
 
-/** Config of {@link linearWarmup}. */
-export interface LinearWarmupConfig {
+/** Options of {@link linearWarmup}. */
+export interface LinearWarmupOptions {
   /** The rate at step 0, >= 0; default 0. */
   readonly initial?: number;
   /** The rate reached at `warmupSteps` and kept afterwards, >= 0. */
@@ -44,7 +44,7 @@ const validate = scheduleConfig(FN, ['initial', 'peak', 'warmupSteps'], (o) =>
  * @throws ConfigError synchronously, naming the field and value, for an invalid config
  * @see {@link warmupCosineDecay}
  */
-export function linearWarmup(config: LinearWarmupConfig): Schedule {
+export function linearWarmup(config: LinearWarmupOptions): Schedule {
   const { initial, peak, warmupSteps } = getOrThrow(validate(config));
   return (step) => initial + ((peak - initial) * Math.min(step, warmupSteps)) / warmupSteps;
 }

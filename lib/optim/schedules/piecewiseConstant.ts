@@ -4,8 +4,8 @@ import { scheduleConfig } from '../../internal/scheduleOptions.js';
 import { getOrThrow } from '../../internal/validate.js';
 import type { Schedule } from '../types.js';
 
-/** Config of {@link piecewiseConstant}. */
-export interface PiecewiseConstantConfig {
+/** Options of {@link piecewiseConstant}. */
+export interface PiecewiseConstantOptions {
   /** Steps at which the value changes: strictly increasing integers >= 1. */
   readonly boundaries: ReadonlyArray<number>;
   /** One more value than boundaries, each a finite number >= 0. */
@@ -17,7 +17,7 @@ const FN = 'piecewiseConstant';
 const isStep = (b: unknown): b is number => Number.isInteger(b) && (b as number) >= 1;
 const isRate = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
-const validate = scheduleConfig(FN, ['boundaries', 'values'], (o): E.Either<ConfigError, PiecewiseConstantConfig> => {
+const validate = scheduleConfig(FN, ['boundaries', 'values'], (o): E.Either<ConfigError, PiecewiseConstantOptions> => {
   const { boundaries, values } = o;
   const fail = (field: string, value: unknown, expected: string) => E.left(new ConfigError(FN, field, value, expected));
   if (!Array.isArray(boundaries) || !boundaries.every(isStep)) {
@@ -53,7 +53,7 @@ const validate = scheduleConfig(FN, ['boundaries', 'values'], (o): E.Either<Conf
  * @throws ConfigError synchronously, naming the field and value, for an invalid config
  * @see {@link exponentialDecay}
  */
-export function piecewiseConstant(config: PiecewiseConstantConfig): Schedule {
+export function piecewiseConstant(config: PiecewiseConstantOptions): Schedule {
   const { boundaries, values } = getOrThrow(validate(config));
   return (step) => {
     const i = boundaries.findIndex((b) => step < b);

@@ -4,8 +4,8 @@ import { ensure, scheduleConfig } from '../../internal/scheduleOptions.js';
 import { getOrThrow, integerAtLeast, nonNegative, positive, withDefault } from '../../internal/validate.js';
 import type { Schedule } from '../types.js';
 
-/** Config of {@link warmupCosineDecay}. */
-export interface WarmupCosineDecayConfig {
+/** Options of {@link warmupCosineDecay}. */
+export interface WarmupCosineDecayOptions {
   /** The rate at step 0, >= 0; default 0. */
   readonly initial?: number;
   /** The rate at the end of the warm-up, > 0. */
@@ -60,7 +60,7 @@ const validate = scheduleConfig(FN, ['initial', 'peak', 'warmupSteps', 'decaySte
  * @throws ConfigError synchronously, naming the field and value, for an invalid config
  * @see {@link linearWarmup}, {@link cosineDecay}
  */
-export function warmupCosineDecay(config: WarmupCosineDecayConfig): Schedule {
+export function warmupCosineDecay(config: WarmupCosineDecayOptions): Schedule {
   const { initial, peak, warmupSteps, decaySteps, end } = getOrThrow(validate(config));
   const span = decaySteps - warmupSteps;
   return (step) => {

@@ -4,29 +4,10 @@ import { ConfigError } from '../../errors/ConfigError.js';
 import { meanSquaredError } from '../../models/losses/meanSquaredError.js';
 import type { Loss, Model } from '../../models/types.js';
 import { batchArbitrary } from '../batchArbitrary.js';
-import type { BatchValues } from '../types.js';
-import { isShape, seededValues } from './values.js';
+import type { BatchValues, LawOptions } from '../types.js';
 
-/** Options shared by the law checks of `gradstream/testing`. */
-export interface LawOptions {
-  /**
-   * The model to train. Default: a fresh small tanh MLP for each run (1–4 inputs, 1–4 hidden units,
-   * 1–3 outputs). Its `params` are where every run starts; the law never disposes them.
-   */
-  readonly model?: Model;
-  /** The loss, default `losses.meanSquaredError`. */
-  readonly loss?: Loss;
-  /** Shape of one example's input; required with `model`. */
-  readonly xShape?: ReadonlyArray<number>;
-  /** Shape of one example's label; required with `model`. */
-  readonly yShape?: ReadonlyArray<number>;
-  /** Labels the loss expects, as in {@link batchArbitrary}: default `'real'`. */
-  readonly labels?: 'real' | 'one-hot' | 'binary';
-  /** Runs of the property, default 20 (fast-check's 100 is slow for training runs). */
-  readonly numRuns?: number;
-  /** fast-check's seed, to replay a failure. */
-  readonly seed?: number;
-}
+export type { LawOptions } from '../types.js';
+import { isShape, seededValues } from './values.js';
 
 /** What one run of a law draws: a batch and, when the law makes the model, the model's seed and width. */
 export interface Drawn {

@@ -1,6 +1,6 @@
-import type { Params } from '../optim/types.js';
-import type { TrainStep } from '../train/types.js';
-import type { Evaluation, EvaluationEvent, MetricEvent, UpdateEvent } from './types.js';
+import type { Params } from '../../params/types.js';
+import type { TrainStep } from '../../train/types.js';
+import type { Evaluation, EvaluationEvent, MetricEvent, UpdateEvent } from '../types.js';
 
 /** What {@link metricEvents} needs: the checked options of `metrics()` and `tapMetrics()`. */
 export interface MetricEventsConfig {
