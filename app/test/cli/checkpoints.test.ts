@@ -40,16 +40,15 @@ describe('gradstream train with checkpoints', () => {
 
   it('--resume latest skips a corrupt newest checkpoint, says so on stderr, and resumes from the previous one', async () => {
     const out = tempDir();
-    const interrupt = new Subject<void>();
-    const stdout = lines((line) => line.startsWith('update 2/') && setTimeout(() => interrupt.next(), 0));
-    await runTrain(tiny(out, { epochs: 20 }), testIo({ stdout: stdout.stream, interrupt }));
+    // 2 epochs of 2 updates, a checkpoint after each: the newest 3 are kept, the last at update 4.
+    expect(await runTrain(tiny(out), testIo())).toBe(0);
     const dir = join(out, 'checkpoints');
     const names = readdirSync(dir).filter((n) => n.startsWith('step-')).sort();
     expect(names.length).toBeGreaterThanOrEqual(2);
     truncateSync(join(dir, names.at(-1)!, 'weights.bin'), 10);
     const stderr = lines();
 
-    expect(await runTrain(tiny(out, { resume: 'latest', epochs: 1 }), testIo({ stderr: stderr.stream }))).toBe(0);
+    expect(await runTrain(tiny(out, { resume: 'latest' }), testIo({ stderr: stderr.stream }))).toBe(0);
 
     expect(stderr.text()).toContain(`skipping invalid checkpoint: checkpoint '${names.at(-1)}', file 'weights.bin'`);
     expect(stderr.text()).toContain(`resuming from ${names.at(-2)}, the newest valid checkpoint`);
