@@ -36,6 +36,7 @@ import { writeLossChart } from '../monitor/writeLossChart.js';
 import { writeSummary, type Summary } from '../monitor/writeSummary.js';
 import { interruptSignals } from './interruptSignals.js';
 import { resumeFrom, type Resumed } from './resumeFrom.js';
+import { runFinished } from './runFinished.js';
 import { runHistory } from './runHistory.js';
 import { selectBackend } from './selectBackend.js';
 import type { TrainConfig } from './types.js';
@@ -121,7 +122,7 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
     const fingerprint = fingerprintOf({ model, optimizer, accumulationSteps: config.accumulate, microBatchSize: config.microBatch });
     const random = { seed: config.seed, trainSize: config.trainSize, testSize: config.testSize };
     resumed = config.resume === null ? undefined : await resumeFrom(config, fingerprint, random, stderr);
-    if (resumed !== undefined && finished(resumed, config)) {
+    if (resumed !== undefined && (await runFinished(resumed, config))) {
       say(`the run already finished: checkpoint ${resumed.checkpoint.name} holds all ${config.epochs} epochs; nothing changed`);
       return 0;
     }
@@ -222,10 +223,6 @@ async function saveModel(layersModel: tf.LayersModel, params: Params, dir: strin
   writeParams(layersModel, params);
   await layersModel.save(fileModelHandler(dir));
 }
-
-/** A checkpoint of a run that ended by itself with these epochs: all data seen, no window open. */
-const finished = ({ checkpoint }: Resumed, c: TrainConfig): boolean =>
-  checkpoint.position.examples >= c.epochs * c.trainSize && checkpoint.state.window === undefined;
 
 const finalLine = (s: Summary<TrainConfig>, out: string): string =>
   [

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -112,6 +112,20 @@ describe('gradstream train with checkpoints', () => {
 
     expect(stdout.text()).toMatch(/^the run already finished: checkpoint step-\S+ holds all 1 epochs; nothing changed$/m);
     expect(treeHash(out)).toEqual(before);
+  });
+
+  it('resuming a run killed after its last checkpoint but before its summary trains nothing and writes its files', async () => {
+    const out = tempDir();
+    expect(await runTrain(tiny(out, { epochs: 1 }), testIo())).toBe(0);
+    const [metrics, model] = [readFileSync(join(out, 'metrics.jsonl'), 'utf8'), weights(out)];
+    rmSync(join(out, 'summary.json'));
+    rmSync(join(out, 'model'), { recursive: true });
+
+    expect(await runTrain(tiny(out, { epochs: 1, resume: 'latest' }), testIo())).toBe(0);
+
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8')).toBe(metrics);
+    expect(Buffer.compare(weights(out), model)).toBe(0);
+    expect(summaryOf(out)).toMatchObject({ interrupted: false, updates: 2 });
   });
 
   it('resumed with --out elsewhere, starts a new folder that records the checkpoint it resumed from', async () => {

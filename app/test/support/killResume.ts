@@ -95,7 +95,9 @@ export async function killAndResume(kills: number, seed: number, log: (line: str
     let incomplete = 0;
     let resumes = 0;
     let finishedFirst = 0;
-    for (let k = 0; k < kills; k++) {
+    // A kill before the first checkpoint tests nothing of resuming: until one exists, such kills are
+    // retried (up to `kills` more), so that a loaded machine's slow first save still leaves resumes to test.
+    for (let k = 0, retries = 0; k < kills; k++) {
       const resume = existsSync(join(dir, 'latest'));
       resumes += resume ? 1 : 0;
       const r = await run(trainSize, out, resume ? ['--resume', 'latest'] : [], Math.floor(next() * span));
@@ -111,6 +113,10 @@ export async function killAndResume(kills: number, seed: number, log: (line: str
       if (complete === undefined) beforeFirst++;
       if (complete === false) incomplete++;
       log(`kill ${k + 1}: ${r.signal ?? `exit ${r.code}`}, latest ${complete === undefined ? 'none' : complete ? 'complete' : 'INCOMPLETE'}${leftovers.length > 0 ? ', during a save' : ''}`);
+      if (complete === undefined && resumes === 0 && retries < kills) {
+        retries++;
+        k--;
+      }
     }
     const last = await run(trainSize, out, existsSync(join(dir, 'latest')) ? ['--resume', 'latest'] : []);
     if (last.code !== 0) throw new Error(`the final run failed: ${last.stderr}`);
