@@ -1,28 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { ReplaySubject, Subject, asyncScheduler, concatMap, firstValueFrom, filter, lastValueFrom, range, startWith, take, tap, type Observable, type SchedulerLike } from 'rxjs';
 import {
-  Subject,
-  asyncScheduler,
-  concatMap,
-  firstValueFrom,
-  filter,
-  fromEvent,
-  lastValueFrom,
-  merge,
-  range,
-  take,
-  tap,
-  type Observable,
-  type SchedulerLike,
-} from 'rxjs';
-import {
-  CheckpointError,
   checkpoints,
   chain,
   fingerprintOf,
-  loadCheckpoint,
-  type LoadedCheckpoint,
   type Params,
   type TrainState,
   writeParams,
@@ -51,6 +34,10 @@ import { progressBar } from '../monitor/progressBar.js';
 import { writeJsonl } from '../monitor/writeJsonl.js';
 import { writeLossChart } from '../monitor/writeLossChart.js';
 import { writeSummary, type Summary } from '../monitor/writeSummary.js';
+import { interruptSignals } from './interruptSignals.js';
+import { resumeFrom, type Resumed } from './resumeFrom.js';
+import { runFinished } from './runFinished.js';
+import { runHistory } from './runHistory.js';
 import { selectBackend } from './selectBackend.js';
 import type { TrainConfig } from './types.js';
 
@@ -61,8 +48,9 @@ export interface TrainIo {
   /** Where errors go. Default `process.stderr`. */
   readonly stderr?: NodeJS.WritableStream;
   /**
-   * Emits to stop the run cleanly, saving the open window in a checkpoint. Default: the first SIGINT
-   * (Ctrl-C) or SIGTERM; a second one kills as usual.
+   * Emits to stop the run cleanly, saving the open window in a checkpoint (and, after a run that ended by
+   * itself, to close the dashboard). Default {@link interruptSignals}: the first SIGINT (Ctrl-C) or
+   * SIGTERM; a second one ends the process at once.
    */
   readonly interrupt?: Observable<unknown>;
   /** Schedules the batches; the event loop must run between them for `interrupt` to be heard. Default `asyncScheduler`. */
@@ -87,13 +75,18 @@ const totalUpdates = (c: TrainConfig): number => Math.ceil((c.epochs * Math.ceil
  * `gradstream train`: trains the digit classifier of `config` and writes its run folder. The whole run
  * is one pipeline,
  *
- *     epochs of shuffled micro-batches → takeUntil(Ctrl-C) → train() → tapMetrics(events)
+ *     epochs of shuffled micro-batches → train(stop: signal) → checkpoints → tapMetrics(events)
  *
  * subscribed once, and every consumer subscribes to the `events` Subject before it starts: the progress
  * bar or plain lines, `metrics.jsonl`, `summary.json`, `loss.svg`, as the library's docs show for any
- * user. Ctrl-C completes the batch source, so train applies the partial window and completes, tapMetrics
- * evaluates the last parameters and completes `events`, and every file is flushed and closed; the summary
- * records `interrupted: true`.
+ * user. A signal (SIGINT or SIGTERM) stops train, which hands over its open window; checkpoints saves it,
+ * tapMetrics evaluates the last parameters and completes `events`, every file is flushed and closed, the
+ * summary records `interrupted: true`, and the process exits (with the dashboard too). After a run that
+ * ended by itself, the dashboard stays up until a signal.
+ *
+ * A resumed run continues its run folder (see {@link runHistory}): `metrics.jsonl` is cut back to the
+ * resumed update and appended to, and the summary and chart cover the whole run. Resuming a run that has
+ * finished says so and changes nothing.
  *
  * ## Example
  * ```ts
@@ -107,52 +100,66 @@ const totalUpdates = (c: TrainConfig): number => Math.ceil((c.epochs * Math.ceil
 export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
-  const interrupt = io.interrupt ?? merge(fromEvent(process, 'SIGINT'), fromEvent(process, 'SIGTERM')).pipe(take(1));
+  const say = (line: string): void => void (config.quiet || stdout.write(`${line}\n`));
+  // One subscription for the whole command, so no signal falls between training and the dashboard's wait.
+  const signal = new ReplaySubject<unknown>(1);
+  const listening = (io.interrupt ?? interruptSignals()).pipe(take(1)).subscribe(signal);
   let interrupted = false;
-  let resumed: LoadedCheckpoint | undefined;
+  let resumed: Resumed | undefined;
+  let dashboard: Awaited<ReturnType<typeof serveDashboard>> | undefined;
+  // The last state is ours when the run ends, however it ends: kept here to be freed below.
+  let last: TrainState | undefined;
+  const layersModel = config.model === 'cnn' ? mnistCnn({ seed: config.seed }) : mnistMlp({ seed: config.seed });
 
   try {
     await (io.selectBackend ?? selectBackend)(config.backend);
     const { train: trainSet, test } = trainTestSplit(loadMnist(), { trainSize: config.trainSize, testSize: config.testSize, seed: config.seed });
     const inputShape = config.model === 'cnn' ? [28, 28, 1] : [784];
-    const layersModel = config.model === 'cnn' ? mnistCnn({ seed: config.seed }) : mnistMlp({ seed: config.seed });
     const model = fromLayersModel(layersModel);
     const loss = losses.softmaxCrossEntropy;
-    // Every worker count gives the same samples in the same order, so the same metrics: workers only
-    // decide where the micro-batches are computed (0: all on the main thread, as without a pool).
-    const gradients =
-      config.workers === 0 ? undefined : workerPool({ workers: config.workers, ...(io.workerUrl ? { workerUrl: io.workerUrl } : {}) });
-    mkdirSync(config.out, { recursive: true });
     const optimizer = optimizerOf(config);
     // The CLI's micro-batches are the source's batches: their size is part of the configuration.
     const fingerprint = fingerprintOf({ model, optimizer, accumulationSteps: config.accumulate, microBatchSize: config.microBatch });
     const random = { seed: config.seed, trainSize: config.trainSize, testSize: config.testSize };
     resumed = config.resume === null ? undefined : await resumeFrom(config, fingerprint, random, stderr);
+    if (resumed !== undefined && (await runFinished(resumed, config))) {
+      say(`the run already finished: checkpoint ${resumed.checkpoint.name} holds all ${config.epochs} epochs; nothing changed`);
+      return 0;
+    }
+    mkdirSync(config.out, { recursive: true });
+    const history = resumed === undefined ? undefined : await runHistory(config, resumed);
     const storage = await fileStorage(config.checkpointDir);
-    const startAt = resumed?.position.examples ?? 0;
+    const startAt = resumed?.checkpoint.position.examples ?? 0;
     const firstEpoch = Math.floor(startAt / config.trainSize);
     const updatesPerEpoch = Math.max(1, Math.round(config.trainSize / config.microBatch / config.accumulate));
-    const recorded = { ...config, resumedFrom: resumed === undefined ? null : join(config.checkpointDir, resumed.name) };
+    const recorded = { ...config, resumedFrom: resumed === undefined ? null : join(resumed.folder, resumed.checkpoint.name) };
+    // Every worker count gives the same samples in the same order, so the same metrics: workers only
+    // decide where the micro-batches are computed (0: all on the main thread, as without a pool).
+    const gradients =
+      config.workers === 0 ? undefined : workerPool({ workers: config.workers, ...(io.workerUrl ? { workerUrl: io.workerUrl } : {}) });
 
     // Every consumer subscribes to one Subject before the run starts; the run itself is subscribed once.
+    // Those that cover the whole run see a resumed run's history first; metrics.jsonl already holds it.
     const events = new Subject<MetricEvent>();
-    // The dashboard is one more consumer of the events; it listens before the run starts.
-    const dashboard = config.dashboard
-      ? await serveDashboard(events, { port: config.port, host: config.host, name: basename(config.out), config })
-      : undefined;
+    const whole: Observable<MetricEvent> = history === undefined ? events : events.pipe(startWith(...history));
+    dashboard = config.dashboard ? await serveDashboard(whole, { port: config.port, host: config.host, name: basename(config.out), config }) : undefined;
     if (dashboard !== undefined) stdout.write(`dashboard at ${dashboard.url}\n`);
     const files = Promise.all([
-      writeJsonl(events, join(config.out, 'metrics.jsonl')),
-      writeSummary(events, { path: join(config.out, 'summary.json'), config: recorded, interrupted: () => interrupted }),
-      writeLossChart(events, join(config.out, 'loss.svg')),
+      writeJsonl(events, join(config.out, 'metrics.jsonl'), { append: history !== undefined }),
+      writeSummary(whole, { path: join(config.out, 'summary.json'), config: recorded, interrupted: () => interrupted }),
+      writeLossChart(whole, join(config.out, 'loss.svg')),
     ]);
     if (!config.quiet) {
       if (stdout.isTTY) progressBar(events, { totalUpdates: totalUpdates(config), epochs: config.epochs, stream: stdout });
       else plainLines(events, { totalUpdates: totalUpdates(config), write: (line) => stdout.write(`${line}\n`) });
     }
+    const stop = signal.pipe(
+      tap(() => {
+        interrupted = true;
+        say('stopping: saving the open window (a second signal ends the process at once)');
+      }),
+    );
 
-    // The last state is ours when the run ends, however it ends: kept here to be freed below.
-    let last: TrainState | undefined;
     const run = lastValueFrom(
       range(firstEpoch, Math.max(0, config.epochs - firstEpoch)).pipe(
         concatMap((epoch) =>
@@ -171,8 +178,8 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
           loss,
           optimizer,
           accumulationSteps: config.accumulate,
-          stop: interrupt.pipe(tap(() => (interrupted = true))),
-          ...(resumed ? { initialState: resumed.state } : {}),
+          stop,
+          ...(resumed ? { initialState: resumed.checkpoint.state } : {}),
           ...(gradients ? { gradients } : {}),
         }),
         checkpoints(storage, {
@@ -188,65 +195,33 @@ export async function runTrain(config: TrainConfig, io: TrainIo = {}): Promise<n
       { defaultValue: undefined },
     );
 
-    try {
-      const [, [, summary]] = await Promise.all([run, files]);
-      // The trained model, as tf.loadLayersModel reads it: the last params (or the resumed ones, if the run
-      // had nothing left to do) written into the Layers model.
-      await saveModel(layersModel, last?.params ?? resumed?.state.params ?? model.params, join(config.out, 'model'));
-      if (!config.quiet) stdout.write(`${finalLine(summary, config.out)}\n`);
-      if (dashboard !== undefined) {
-        stdout.write(`the dashboard stays at ${dashboard.url} until Ctrl-C\n`);
-        await firstValueFrom(interrupt, { defaultValue: undefined });
-        await dashboard.close();
-      }
-      return 0;
-    } finally {
-      // The last state's tensors are ours once the stream has ended, and so is what a checkpoint loaded.
-      const owned = [last, resumed?.state].filter((s) => s !== undefined);
-      tf.dispose(owned.flatMap((s) => [s.params, s.optimizerState, s.window ?? {}] as tf.TensorContainer[]));
-      layersModel.dispose();
+    const [, [, summary]] = await Promise.all([run, files]);
+    // The trained model, as tf.loadLayersModel reads it: the last params (or the resumed ones, if the run
+    // had nothing left to do) written into the Layers model.
+    await saveModel(layersModel, last?.params ?? resumed?.checkpoint.state.params ?? model.params, join(config.out, 'model'));
+    say(finalLine(summary, config.out));
+    // After a run that ended by itself the page stays up for the user; after a signal, the process exits.
+    if (dashboard !== undefined && !interrupted) {
+      stdout.write(`the dashboard stays at ${dashboard.url} until Ctrl-C or SIGTERM\n`);
+      await firstValueFrom(signal, { defaultValue: undefined });
     }
+    return 0;
   } catch (error) {
     stderr.write(`gradstream train: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
+  } finally {
+    listening.unsubscribe();
+    await dashboard?.close();
+    // The last state's tensors are ours once the stream has ended, and so is what a checkpoint loaded.
+    const owned = [last, resumed?.checkpoint.state].filter((s) => s !== undefined);
+    tf.dispose(owned.flatMap((s) => [s.params, s.optimizerState, s.window ?? {}] as tf.TensorContainer[]));
+    layersModel.dispose();
   }
 }
 
 async function saveModel(layersModel: tf.LayersModel, params: Params, dir: string): Promise<void> {
   writeParams(layersModel, params);
   await layersModel.save(fileModelHandler(dir));
-}
-
-/**
- * The checkpoint `--resume` names: a checkpoint directory, or `latest` (the newest valid one in
- * `--checkpoint-dir`, saying on stderr which corrupt ones it passed over). Refuses a checkpoint of another
- * data split or seed, whose data position would mean other examples.
- */
-async function resumeFrom(
-  config: TrainConfig,
-  fingerprint: ReturnType<typeof fingerprintOf>,
-  random: { seed: number; trainSize: number; testSize: number },
-  stderr: NodeJS.WritableStream,
-): Promise<LoadedCheckpoint> {
-  const latest = config.resume === 'latest';
-  const storage = await fileStorage(latest ? config.checkpointDir : dirname(config.resume as string));
-  let skipped = 0;
-  const loaded = await loadCheckpoint(storage, {
-    fingerprint,
-    ...(latest ? {} : { name: basename(config.resume as string) }),
-    onSkipped: (e) => {
-      skipped += 1;
-      stderr.write(`gradstream train: skipping invalid checkpoint: ${e.message}\n`);
-    },
-  });
-  if (skipped > 0) stderr.write(`gradstream train: resuming from ${loaded.name}, the newest valid checkpoint\n`);
-  const saved = loaded.random as Record<string, unknown> | null;
-  const other = Object.entries(random).find(([k, v]) => saved?.[k] !== v);
-  if (other !== undefined) {
-    tf.dispose([loaded.state.params, loaded.state.optimizerState as tf.TensorContainer, (loaded.state.window ?? {}) as tf.TensorContainer]);
-    throw new CheckpointError(loaded.name, 'checkpoint.json', `was saved with --${other[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${String(saved?.[other[0]])}, not ${other[1]}`);
-  }
-  return loaded;
 }
 
 const finalLine = (s: Summary<TrainConfig>, out: string): string =>

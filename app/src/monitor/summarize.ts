@@ -16,6 +16,11 @@ export interface RunTotals {
   readonly evaluatedEpoch: number | null;
   /** The most live tensors seen after an update, `null` if there was no update. */
   readonly peakTensors: number | null;
+  /**
+   * Milliseconds of training: the sum of the updates' `msPerUpdate` (evaluations left out). Over a resumed
+   * run's whole history, it is every attempt's time for the updates kept, not the time of work redone.
+   */
+  readonly trainingTimeMs: number;
 }
 
 /** The totals of no event at all. */
@@ -27,6 +32,7 @@ export const emptyTotals: RunTotals = {
   finalTestAccuracy: null,
   evaluatedEpoch: null,
   peakTensors: null,
+  trainingTimeMs: 0,
 };
 
 /**
@@ -49,6 +55,7 @@ export function summarize(totals: RunTotals, event: MetricEvent): RunTotals {
         examplesSeen: event.examplesSeen,
         finalLoss: event.loss,
         peakTensors: Math.max(totals.peakTensors ?? 0, event.numTensors),
+        trainingTimeMs: totals.trainingTimeMs + event.msPerUpdate,
       }
     : {
         ...totals,

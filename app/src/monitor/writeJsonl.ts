@@ -19,12 +19,13 @@ import type { MetricEvent } from 'gradstream';
  *
  * @param events the shared metrics stream
  * @param path the file to create (replaced if it exists)
+ * @param options `append: true` adds to the end of an existing file instead (a resumed run's history)
  * @returns a Promise that resolves once the stream has completed and the file is closed, or rejects
  *   with the stream's error once the file is closed
  */
-export function writeJsonl(events: Observable<MetricEvent>, path: string): Promise<void> {
+export function writeJsonl(events: Observable<MetricEvent>, path: string, options: { readonly append?: boolean } = {}): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  const file = createWriteStream(path, { encoding: 'utf8' });
+  const file = createWriteStream(path, { encoding: 'utf8', flags: options.append === true ? 'a' : 'w' });
   return new Promise<void>((resolve, reject) => {
     let failure: { error: unknown } | undefined;
     file.on('error', (error) => {

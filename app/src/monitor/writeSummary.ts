@@ -26,16 +26,20 @@ export interface Summary<C> extends RunTotals {
   /** ISO time of subscription and of the end of the stream. */
   readonly startedAt: string;
   readonly finishedAt: string;
-  /** Milliseconds from subscription to the end of the stream. */
+  /** Milliseconds from subscription to the end of the stream (this process's part of the run). */
   readonly wallTimeMs: number;
-  /** Examples consumed over the wall time (evaluations and start-up included). */
+  /**
+   * Examples consumed over the training time (`trainingTimeMs`, evaluations left out): for a resumed run,
+   * the whole run's examples over the whole run's training time.
+   */
   readonly examplesPerSecond: number;
 }
 
 /**
  * Writes `summary.json` when the shared metrics stream ends: the configuration, the final training
- * loss, test loss and accuracy, updates, examples, wall time, throughput, and whether the run was
- * interrupted. Written on error too, with the error's message, so that a failed run still leaves a
+ * loss, test loss and accuracy, updates, examples, wall time, training time, throughput, and whether the
+ * run was interrupted. A resumed run passes its history first (`startWith(...history)`), so the totals
+ * are the whole run's. Written on error too, with the error's message, so that a failed run still leaves a
  * record.
  *
  * ## Example
@@ -67,7 +71,7 @@ export function writeSummary<C>(events: Observable<MetricEvent>, options: WriteS
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date(finished).toISOString(),
       wallTimeMs,
-      examplesPerSecond: wallTimeMs > 0 ? (totals.examplesSeen * 1000) / wallTimeMs : 0,
+      examplesPerSecond: totals.trainingTimeMs > 0 ? (totals.examplesSeen * 1000) / totals.trainingTimeMs : 0,
     };
     await mkdir(dirname(options.path), { recursive: true });
     await writeFile(options.path, `${JSON.stringify(summary, null, 2)}\n`, 'utf8');

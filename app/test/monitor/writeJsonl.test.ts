@@ -21,6 +21,14 @@ describe('writeJsonl', () => {
     expect(readLines(path)).toEqual(events);
   });
 
+  it('with append, adds the events after the lines already in the file', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gs-')), 'metrics.jsonl');
+    const [before, after] = [runEvents(1, 2), [updateEvent(3), updateEvent(4)]];
+    await writeJsonl(from(before), path);
+    await writeJsonl(from(after), path, { append: true });
+    expect(readLines(path)).toEqual([...before, ...after]);
+  });
+
   it('writes a throughput over zero time as null', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'gs-')), 'metrics.jsonl');
     await writeJsonl(from([updateEvent(1, { examplesPerSecond: Infinity })]), path);

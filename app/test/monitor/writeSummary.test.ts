@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EMPTY, Subject, concat, from, reduce, throwError, lastValueFrom } from 'rxjs';
+import { EMPTY, Subject, concat, from, reduce, startWith, throwError, lastValueFrom } from 'rxjs';
 import { emptyTotals, summarize } from '../../src/monitor/summarize.js';
 import { writeSummary } from '../../src/monitor/writeSummary.js';
 import type { MetricEvent } from 'gradstream';
@@ -22,6 +22,7 @@ describe('summarize', () => {
       finalTestAccuracy: 0.8 + 0.05,
       evaluatedEpoch: 2,
       peakTensors: 30,
+      trainingTimeMs: 8 * 32,
     });
   });
 });
@@ -29,14 +30,14 @@ describe('summarize', () => {
 describe('writeSummary', () => {
   const config = { model: 'mlp', accumulate: 8 };
 
-  it('writes the config, the totals, wall time and throughput once the stream completes', async () => {
+  it('writes the config, the totals, wall time, and throughput over the training time once the stream completes', async () => {
     let now = 10_000;
     const path = tempPath();
     const clock = () => now;
     const events = new Subject<MetricEvent>();
     const pending = writeSummary(events, { path, config, interrupted: () => false, clock });
     runEvents(1, 4).forEach((e) => events.next(e));
-    now = 12_000; // 1024 examples in 2 s
+    now = 12_000; // 2 s of wall time; 1024 examples in 4 updates of 32 ms of training
     events.complete();
     const summary = await pending;
     const written: unknown = JSON.parse(readFileSync(path, 'utf8'));
@@ -47,10 +48,21 @@ describe('writeSummary', () => {
       updates: 4,
       finalTestAccuracy: 0.8,
       wallTimeMs: 2000,
-      examplesPerSecond: 512,
+      trainingTimeMs: 128,
+      examplesPerSecond: 8000,
       startedAt: new Date(10_000).toISOString(),
     });
     expect(summary).not.toHaveProperty('error');
+  });
+
+  it('counts a resumed run\'s history, passed first, in its totals and throughput', async () => {
+    const events = new Subject<MetricEvent>();
+    const history = runEvents(1, 4);
+    const pending = writeSummary(events.pipe(startWith(...history)), { path: tempPath(), config, interrupted: () => false });
+    [updateEvent(5, { msPerUpdate: 64 }), updateEvent(6, { msPerUpdate: 64 })].forEach((e) => events.next(e));
+    events.complete();
+    // 6 × 256 examples over 4 × 32 + 2 × 64 ms of training, whatever the resumed part's wall time.
+    expect(await pending).toMatchObject({ updates: 6, examplesSeen: 1536, finalTestAccuracy: 0.8, trainingTimeMs: 256, examplesPerSecond: 6000 });
   });
 
   it('asks whether the run was interrupted only once the stream has ended', async () => {

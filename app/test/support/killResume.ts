@@ -1,6 +1,6 @@
 // Kill -9 and resume: runs the built CLI, kills it with SIGKILL at random moments, resumes from `latest`
 // each time, and compares the final model with an uninterrupted run's. Used by app/test/e2e/killResume.test.ts
-// (20 kills) and app/scripts/kill-resume.sh (100 kills, prints the tally).
+// (a few kills, a fixed seed) and app/scripts/kill-resume.sh (the many-kill sweep, prints the tally).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileStorage } from 'gradstream/node';
 import { loadCheckpoint, type Fingerprint } from 'gradstream';
+import { mulberry32 } from '../../../lib/internal/mulberry32.js';
 import { disposeTensors } from './disposeTensors.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist/cli/main.js');
-const ARGS = ['train', '--backend', 'cpu', '--train-size', '1024', '--test-size', '32', '--epochs', '2', '--micro-batch', '16', '--accumulate', '2', '--checkpoint-every', '1'];
+const args = (trainSize: number) => ['train', '--backend', 'cpu', '--train-size', String(trainSize), '--test-size', '32', '--epochs', '2', '--micro-batch', '16', '--accumulate', '2', '--checkpoint-every', '1'];
 
 export interface KillTally {
   readonly kills: number;
@@ -38,9 +39,9 @@ interface Run {
 }
 
 /** Spawns the CLI; if `killAfterMs` is given, SIGKILLs it that long after its first output line. */
-function run(out: string, extra: ReadonlyArray<string>, killAfterMs?: number): Promise<Run> {
+function run(trainSize: number, out: string, extra: ReadonlyArray<string>, killAfterMs?: number): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...ARGS, '--out', out, ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args(trainSize), '--out', out, ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let timer: NodeJS.Timeout | undefined;
     let first = Date.now();
@@ -55,18 +56,6 @@ function run(out: string, extra: ReadonlyArray<string>, killAfterMs?: number): P
       resolve({ code, signal, stderr, trainMs: Date.now() - first });
     });
   });
-}
-
-/** A seeded generator of delays (mulberry32), so a failing sequence can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Loads the checkpoint `latest` names, fully checked; false if it does not load whole. */
@@ -85,11 +74,12 @@ async function latestIsComplete(dir: string): Promise<boolean | undefined> {
   }
 }
 
-export async function killAndResume(kills: number, seed: number, log: (line: string) => void = () => undefined): Promise<KillTally> {
+/** `trainSize` digits for 2 epochs: 1024 (64 updates) for the sweep, fewer for a quick test. */
+export async function killAndResume(kills: number, seed: number, log: (line: string) => void = () => undefined, trainSize = 1024): Promise<KillTally> {
   const base = mkdtempSync(join(tmpdir(), 'gs-kill-'));
   try {
     const reference = join(base, 'reference');
-    const whole = await run(reference, []);
+    const whole = await run(trainSize, reference, []);
     if (whole.code !== 0) throw new Error(`the uninterrupted run failed: ${whole.stderr}`);
     // Kill delays anywhere in the training time, counted from the first update: a kill can land in an
     // update, in a save, in an evaluation, after the last update; a run that ends first starts a new sequence.
@@ -98,16 +88,19 @@ export async function killAndResume(kills: number, seed: number, log: (line: str
 
     const out = join(base, 'interrupted');
     const dir = join(out, 'checkpoints');
-    const next = random(seed);
+    // Seeded (mulberry32), so a failing sequence can be replayed.
+    const next = mulberry32(seed);
     let duringSave = 0;
     let beforeFirst = 0;
     let incomplete = 0;
     let resumes = 0;
     let finishedFirst = 0;
-    for (let k = 0; k < kills; k++) {
+    // A kill before the first checkpoint tests nothing of resuming: until one exists, such kills are
+    // retried (up to `kills` more), so that a loaded machine's slow first save still leaves resumes to test.
+    for (let k = 0, retries = 0; k < kills; k++) {
       const resume = existsSync(join(dir, 'latest'));
       resumes += resume ? 1 : 0;
-      const r = await run(out, resume ? ['--resume', 'latest'] : [], Math.floor(next() * span));
+      const r = await run(trainSize, out, resume ? ['--resume', 'latest'] : [], Math.floor(next() * span));
       if (r.signal !== 'SIGKILL' && r.code !== 0) throw new Error(`run ${k} failed (${r.code}): ${r.stderr}`);
       if (r.signal !== 'SIGKILL') {
         // The run ended before its kill: start a new sequence, so that every kill interrupts a run.
@@ -120,8 +113,12 @@ export async function killAndResume(kills: number, seed: number, log: (line: str
       if (complete === undefined) beforeFirst++;
       if (complete === false) incomplete++;
       log(`kill ${k + 1}: ${r.signal ?? `exit ${r.code}`}, latest ${complete === undefined ? 'none' : complete ? 'complete' : 'INCOMPLETE'}${leftovers.length > 0 ? ', during a save' : ''}`);
+      if (complete === undefined && resumes === 0 && retries < kills) {
+        retries++;
+        k--;
+      }
     }
-    const last = await run(out, existsSync(join(dir, 'latest')) ? ['--resume', 'latest'] : []);
+    const last = await run(trainSize, out, existsSync(join(dir, 'latest')) ? ['--resume', 'latest'] : []);
     if (last.code !== 0) throw new Error(`the final run failed: ${last.stderr}`);
     const identical = Buffer.compare(readFileSync(join(out, 'model', 'weights.bin')), readFileSync(join(reference, 'model', 'weights.bin'))) === 0;
     return { kills, duringSave, beforeFirstCheckpoint: beforeFirst, latestIncomplete: incomplete, resumes, finishedFirst, identical };
