@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 
 /** What every emitted window reports, applied or skipped. */
 interface WindowCounts {

@@ -3,7 +3,7 @@ import type { WindowState } from '../accumulate/types.js';
 import { CheckpointError } from '../errors/CheckpointError.js';
 import { CheckpointMismatchError } from '../errors/CheckpointMismatchError.js';
 import { disposeTree } from '../internal/tensorMaps.js';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 import type { TrainState } from '../train/types.js';
 import { compareFingerprints, type AllowedChange } from './internal/compareFingerprints.js';
 import {

@@ -5,7 +5,7 @@ import { BatchError } from '../errors/BatchError.js';
 import { MissingGradientError } from '../errors/MissingGradientError.js';
 import { ShapeMismatchError } from '../errors/ShapeMismatchError.js';
 import type { Loss, Model } from '../models/types.js';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 import type { GradientSample } from './types.js';
 
 const FN = 'gradientSample';

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 
 /**
  * What one micro-batch contributes to a window: the gradient of its loss *sum*, that sum, and how many

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 
 /** How {@link Model.apply} is called: to train (gradstream differentiating) or to infer (evaluate, predict). */
 export interface ApplyOptions {

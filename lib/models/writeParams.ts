@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { checkSameParams } from '../internal/tensorMaps.js';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 import { rejectConstraints } from './fromLayersModel.js';
 import { weightNames } from './weightNames.js';
 

@@ -9,7 +9,7 @@ import { gradientSample } from '../gradients/gradientSample.js';
 import { fromLayersModel } from '../models/fromLayersModel.js';
 import * as losses from '../models/losses/index.js';
 import type { Loss, Model } from '../models/types.js';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 import { isObject } from '../internal/isObject.js';
 import { tensorFromBorrowed, valuesView } from '../internal/valuesView.js';
 import { claim } from '../parallel/internal/claims.js';

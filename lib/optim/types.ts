@@ -1,9 +1,5 @@
 import type { Params } from '../params/types.js';
 
-// Params lives in lib/params/types.ts, below every layer; re-exported here only until every importer
-// moves there.
-export type { Params } from '../params/types.js';
-
 /**
  * A learning-rate schedule: the learning rate of an update, given `step`, the number of optimizer updates
  * made before it (0 for the first update). Pure: called once per update, with that count and nothing else.

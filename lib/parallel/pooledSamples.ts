@@ -9,7 +9,7 @@ import type { GradientSample } from '../gradients/types.js';
 import { disposeBatch } from '../internal/disposeBatch.js';
 import { inOrder } from '../internal/inOrder.js';
 import type { Loss, Model } from '../models/types.js';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 import type { GradientPool } from './types.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Batch } from '../batch/types.js';
 import type { GradientSample } from '../gradients/types.js';
 import type { Loss, Model } from '../models/types.js';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 
 /**
  * Where a window's micro-batches are computed when not one after the other on the calling thread: the

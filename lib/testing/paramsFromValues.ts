@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 import type { ParamValues } from './types.js';
 
 /**

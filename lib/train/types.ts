@@ -1,5 +1,5 @@
 import type { WindowState } from '../accumulate/types.js';
-import type { Params } from '../optim/types.js';
+import type { Params } from '../params/types.js';
 
 /**
  * The complete state of a training run at an update boundary, from which a run can continue exactly

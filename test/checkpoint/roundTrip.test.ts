@@ -18,7 +18,8 @@ import { rmsprop } from '../../lib/optim/rmsprop.js';
 import { scale } from '../../lib/optim/scale.js';
 import { scaleByLearningRate } from '../../lib/optim/scaleByLearningRate.js';
 import { sgd } from '../../lib/optim/sgd.js';
-import type { GradientTransformation, Params } from '../../lib/optim/types.js';
+import type { GradientTransformation } from '../../lib/optim/types.js';
+import type { Params } from '../../lib/params/types.js';
 import type { TrainState } from '../../lib/train/types.js';
 import { bitsOf } from './support.js';
 

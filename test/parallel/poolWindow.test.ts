@@ -1,7 +1,7 @@
 import { fc, test as prop } from '@fast-check/vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import type { Params } from '../../lib/optim/types.js';
+import type { Params } from '../../lib/params/types.js';
 import {
   broke,
   closedWindow,

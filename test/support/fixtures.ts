@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { from, lastValueFrom, map, type Observable, toArray } from 'rxjs';
 import type { Batch } from '../../lib/batch/types.js';
 import type { Loss, Model } from '../../lib/models/types.js';
-import type { Params } from '../../lib/optim/types.js';
+import type { Params } from '../../lib/params/types.js';
 import { disposeTree } from '../../lib/internal/tensorMaps.js';
 import type { TrainStep } from '../../lib/train/types.js';
 

@@ -1,4 +1,4 @@
-import type { Params } from '../../lib/optim/types.js';
+import type { Params } from '../../lib/params/types.js';
 import type { TrainStep } from '../../lib/train/types.js';
 
 /** A hand-made train step: `examples` in this window, `seen` in all, and the given numbers. */

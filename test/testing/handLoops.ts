@@ -3,7 +3,7 @@ import { bufferCount, defer, finalize, map } from 'rxjs';
 import { gradientSample } from '../../lib/gradients/gradientSample.js';
 import { disposeTree, mapParams } from '../../lib/internal/tensorMaps.js';
 import { applyUpdates } from '../../lib/optim/applyUpdates.js';
-import type { Params } from '../../lib/optim/types.js';
+import type { Params } from '../../lib/params/types.js';
 import type { Pipeline } from '../../lib/testing/types.js';
 import type { TrainState, TrainStep } from '../../lib/train/types.js';
 

@@ -12,7 +12,7 @@ import { adam } from '../../lib/optim/adam.js';
 import { chain } from '../../lib/optim/chain.js';
 import { clipByGlobalNorm } from '../../lib/optim/clipByGlobalNorm.js';
 import { sgd } from '../../lib/optim/sgd.js';
-import type { Params } from '../../lib/optim/types.js';
+import type { Params } from '../../lib/params/types.js';
 import { train } from '../../lib/train/train.js';
 import type { TrainStep } from '../../lib/train/types.js';
 import { batchData, collect, disposeStep, lazyBatches, linear, mse, toBatch, valuesOf } from '../support/fixtures.js';

@@ -3,7 +3,7 @@ import { BatchError } from '../../errors/BatchError.js';
 import { ParamMismatchError } from '../../errors/ParamMismatchError.js';
 import { disposeTree, firstNonFinite, zipParams } from '../../internal/tensorMaps.js';
 import { getOrThrow } from '../../internal/validate.js';
-import type { Params } from '../../optim/types.js';
+import type { Params } from '../../params/types.js';
 import type { AccumulatedGradients, WindowState } from '../types.js';
 import { closeWindow, freeze, nonFinite, releaseSums, type Working } from './closeWindow.js';
 import { disposeSample } from './disposeSample.js';

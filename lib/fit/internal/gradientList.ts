@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WindowSample } from '../../accumulate/internal/windowTypes.js';
 import { ParamMismatchError } from '../../errors/ParamMismatchError.js';
-import type { Params } from '../../optim/types.js';
+import type { Params } from '../../params/types.js';
 
 /**
  * The edge between tfjs's optimizer API and gradstream's one window (`lib/accumulate`): tfjs hands an

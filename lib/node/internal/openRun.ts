@@ -7,7 +7,7 @@ import { gradientSample } from '../../gradients/gradientSample.js';
 import type { GradientSample } from '../../gradients/types.js';
 import { disposeBatch } from '../../internal/disposeBatch.js';
 import type { Loss, Model } from '../../models/types.js';
-import type { Params } from '../../optim/types.js';
+import type { Params } from '../../params/types.js';
 import { claimFirst, claimsTable, laneFor, offer, revoke } from '../../parallel/internal/claims.js';
 import { exitedWorker, workerFailed } from '../../parallel/internal/liveness.js';
 import type { WorkerPoolConfig } from '../../parallel/internal/options.js';

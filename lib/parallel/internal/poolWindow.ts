@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { Params } from '../../optim/types.js';
+import type { Params } from '../../params/types.js';
 import { FN } from './protocol.js';
 
 /**

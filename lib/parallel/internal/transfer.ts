@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../errors/ConfigError.js';
 import type { GradientSample } from '../../gradients/types.js';
 import { readsFresh, tensorFromBorrowed, valuesView } from '../../internal/valuesView.js';
-import type { Params } from '../../optim/types.js';
+import type { Params } from '../../params/types.js';
 import { spansWhole } from '../../node/internal/spansWhole.js';
 import { FN, PARAMS_WRITTEN, SLOT_FREE, SLOTS_FREED, type EncodedTensor, type ParamSpec, type SampleMessage } from './protocol.js';
 

@@ -2,7 +2,7 @@ import { ConfigError } from '../../errors/ConfigError.js';
 import type { LayersModelAdapter } from '../../models/fromLayersModel.js';
 import * as losses from '../../models/losses/index.js';
 import type { Loss, Model } from '../../models/types.js';
-import type { Params } from '../../optim/types.js';
+import type { Params } from '../../params/types.js';
 import type { WorkerPoolConfig } from './options.js';
 import { FN, type LossSpec, type ModelSpec, type ParamSpec } from './protocol.js';
 

@@ -1,7 +1,7 @@
 import { concat, from, map, Observable, take, throwError } from 'rxjs';
 import type { Batch } from '../../batch/types.js';
 import { disposeTree, tensorsIn } from '../../internal/tensorMaps.js';
-import type { Params } from '../../optim/types.js';
+import type { Params } from '../../params/types.js';
 import type { TrainStep } from '../../train/types.js';
 import type { TrainOptions } from '../../train/validateTrainOptions.js';
 import type { Pipeline } from '../types.js';
