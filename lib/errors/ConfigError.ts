@@ -5,7 +5,8 @@ import { GradstreamError } from './GradstreamError.js';
  * A configuration value is invalid. Thrown synchronously, before any tensor is made.
  *
  * The message names the function, the field and the value, for example
- * `adam: learningRate must be a finite number > 0 or a schedule (step) => number, got -1`.
+ * `adam: learningRate must be a finite number > 0 or a schedule (step) => number, got -1`; a required
+ * option that is missing says so: `train: accumulationSteps is required: an integer >= 1, ...`.
  *
  * ## Example
  * ```ts
@@ -27,9 +28,11 @@ export class ConfigError extends GradstreamError {
    * @param field the option, e.g. `learningRate`
    * @param value the invalid value
    * @param expected what the value must be, e.g. `a finite number > 0`
+   * @param missing the option is required and was not given: the message says `is required` rather
+   *   than `got undefined`, which reads as if a value had been passed
    */
-  constructor(fn: string, field: string, value: unknown, expected: string) {
-    super(`${fn}: ${field} must be ${expected}, got ${describeValue(value)}`, value);
+  constructor(fn: string, field: string, value: unknown, expected: string, missing = false) {
+    super(missing ? `${fn}: ${field} is required: ${expected}` : `${fn}: ${field} must be ${expected}, got ${describeValue(value)}`, value);
     this.fn = fn;
     this.field = field;
   }

@@ -23,6 +23,7 @@ export class ShapeMismatchError extends GradstreamError {
    * @param actual the shape that was found
    * @param names what the two shapes belong to, `[actual, expected]` (e.g. `['predictions', 'labels']`):
    *   when given, the message names each shape rather than saying "expected" and "got"
+   * @param hint what to do about it, appended to the message (e.g. one-hot labels for class indices)
    */
   constructor(
     fn: string,
@@ -30,12 +31,12 @@ export class ShapeMismatchError extends GradstreamError {
     expected: ReadonlyArray<number | null>,
     actual: ReadonlyArray<number>,
     names?: readonly [actual: string, expected: string],
+    hint?: string,
   ) {
-    super(
+    const shapes =
       names === undefined
-        ? `${fn}: ${what} differ in shape: expected ${describeValue(expected)}, got ${describeValue(actual)}`
-        : `${fn}: ${what} differ in shape: ${names[0]} ${describeValue(actual)}, ${names[1]} ${describeValue(expected)}`,
-      { expected, actual },
-    );
+        ? `expected ${describeValue(expected)}, got ${describeValue(actual)}`
+        : `${names[0]} ${describeValue(actual)}, ${names[1]} ${describeValue(expected)}`;
+    super(`${fn}: ${what} differ in shape: ${shapes}${hint === undefined ? '' : ` (${hint})`}`, { expected, actual });
   }
 }

@@ -4,6 +4,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import type { AccumulationSteps, NonFinitePolicy } from '../accumulate/accumulate.js';
 import { validateAccumulate } from '../accumulate/accumulate.js';
 import { ConfigError } from '../errors/ConfigError.js';
+import { required } from '../internal/required.js';
 import { optionKeys, optionsObject } from '../internal/options.js';
 import { integerAtLeast, isFunction, withDefault } from '../internal/validate.js';
 import type { Loss, Model } from '../models/types.js';
@@ -132,28 +133,30 @@ export const validateTrainOptions = <S>(options: TrainOptions<S>): E.Either<Conf
     E.Do,
     E.bind('options', () =>
       pipe(
-        present<TrainOptions<S>>('options', isObject, 'an object')(options),
+        required(FN, 'options', 'an object with model, loss, optimizer and accumulationSteps', present<TrainOptions<S>>('options', isObject, 'an object'))(options),
         E.chain((o) => optionsObject(FN, TRAIN_OPTIONS)(o)),
         E.map((o) => o as unknown as TrainOptions<S>),
       ),
     ),
-    E.bind('model', ({ options: o }) => model(o.model)),
+    E.bind('model', ({ options: o }) => required(FN, 'model', 'a Model ({ params, apply }), or fromLayersModel(layersModel)', model)(o.model)),
     E.bind('loss', ({ options: o }) =>
       typeof o.loss === 'string'
         ? E.left(new ConfigError(FN, 'loss', o.loss, `a Loss function: for a Keras loss name, pass lossFromName(${JSON.stringify(o.loss)})`))
-        : isFunction<Loss>(FN, 'loss')(o.loss),
+        : required(FN, 'loss', 'a Loss function (labels, predictions) => per-example loss, e.g. losses.softmaxCrossEntropy', isFunction<Loss>(FN, 'loss'))(o.loss),
     ),
-    E.bind('optimizer', ({ options: o }) => optimizer<S>(o.optimizer)),
+    E.bind('optimizer', ({ options: o }) => required(FN, 'optimizer', 'a gradstream optimizer such as sgd({ learningRate: 0.1 })', optimizer<S>)(o.optimizer)),
     E.bind('microBatchSize', ({ options: o }) =>
       withDefault<number | undefined>(integerAtLeast(FN, 'microBatchSize', 1), undefined)(o.microBatchSize),
     ),
     E.bind('initialState', ({ options: o, model: m, optimizer: opt }) => initialState<S>(o.initialState, m, opt)),
     E.bind('accumulation', ({ options: o, initialState: s }) =>
-      validateAccumulate(FN, o.accumulationSteps, {
-        ...(o.partialWindow === undefined ? {} : { partialWindow: o.partialWindow }),
-        ...(o.nonFinite === undefined ? {} : { nonFinite: o.nonFinite }),
-        startStep: s?.step ?? 0,
-      }),
+      required(FN, 'accumulationSteps', 'an integer >= 1 (micro-batches per update), or a schedule (updateStep) => number', (steps) =>
+        validateAccumulate(FN, steps, {
+          ...(o.partialWindow === undefined ? {} : { partialWindow: o.partialWindow }),
+          ...(o.nonFinite === undefined ? {} : { nonFinite: o.nonFinite }),
+          startStep: s?.step ?? 0,
+        }),
+      )(o.accumulationSteps),
     ),
     E.bind('gradients', ({ options: o }) =>
       o.gradients === undefined || (isObject(o.gradients) && typeof o.gradients['open'] === 'function')

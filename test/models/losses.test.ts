@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ShapeMismatchError } from '../../lib/errors/ShapeMismatchError.js';
+import { categoricalCrossentropy } from '../../lib/models/losses/categoricalCrossentropy.js';
 import { meanSquaredError } from '../../lib/models/losses/meanSquaredError.js';
 import { sigmoidCrossEntropy } from '../../lib/models/losses/sigmoidCrossEntropy.js';
 import { softmaxCrossEntropy } from '../../lib/models/losses/softmaxCrossEntropy.js';
@@ -48,6 +49,33 @@ describe('losses, per example, hand-worked', () => {
     expect(() => loss(labels, predictions)).toThrow(ShapeMismatchError);
     expect(() => loss(labels, predictions)).toThrow(`losses.${name}: predictions and labels differ in shape: predictions [4, 2], labels [4, 1]`);
     tf.dispose([labels, predictions]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each([
+    ['indices of shape [batch]', () => tf.tensor1d([0, 2, 1, 2])],
+    ['indices of shape [batch, 1]', () => tf.tensor2d([[0], [2], [1], [2]])],
+    ['int labels of another shape', () => tf.zeros([4, 2], 'int32')],
+  ] as const)('a categorical loss given %s hints at one-hot labels or sparseCategoricalCrossentropy', (_, makeLabels) => {
+    const before = tf.memory().numTensors;
+    const [labels, predictions] = [makeLabels(), tf.fill([4, 3], 1 / 3)];
+    for (const loss of [softmaxCrossEntropy, categoricalCrossentropy]) {
+      expect(() => loss(labels, predictions)).toThrow(ShapeMismatchError);
+      expect(() => loss(labels, predictions)).toThrow(/one-hot them with tf\.oneHot\(labels, 3\), or keep the indices and use losses\.sparseCategoricalCrossentropy/);
+    }
+    tf.dispose([labels, predictions]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a shape mismatch that is not about class indices gets no one-hot hint', () => {
+    const before = tf.memory().numTensors;
+    const [labels, predictions] = [tf.zeros([4, 3]), tf.zeros([4, 5])];
+    expect(() => softmaxCrossEntropy(labels, predictions)).toThrow(/differ in shape: predictions \[4, 5\], labels \[4, 3\]$/);
+    // meanSquaredError compares values, not classes: [4] against [4, 3] says nothing of one-hot.
+    const indices = tf.zeros([4]);
+    expect(() => meanSquaredError(indices, predictions)).not.toThrow(/oneHot/);
+    expect(() => meanSquaredError(indices, predictions)).toThrow(ShapeMismatchError);
+    tf.dispose([labels, predictions, indices]);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

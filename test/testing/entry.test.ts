@@ -49,3 +49,18 @@ describe('the gradstream/testing entry point', () => {
     expect(manifest.dependencies['fast-check']).toBeUndefined();
   });
 });
+
+describe('the gradstream/testing/safety entry point', () => {
+  it('reaches checkAccumulationSafety and never fast-check, so it works without the optional peer', () => {
+    for (const entry of ['lib/testing/safety/index.ts', 'lib/testing/checkAccumulationSafety.ts']) {
+      const { files, packages } = importGraph(entry);
+      expect(files.has('lib/testing/checkAccumulationSafety.ts')).toBe(true);
+      expect([...packages].filter((p) => p.startsWith('fast-check') || p.startsWith('@fast-check'))).toEqual([]);
+    }
+  });
+
+  it('is exported as gradstream/testing/safety', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    expect(manifest.exports['./testing/safety']).toEqual({ types: './dist/testing/safety/index.d.ts', import: './dist/testing/safety/index.js' });
+  });
+});

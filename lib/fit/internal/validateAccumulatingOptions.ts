@@ -3,6 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { ConfigError } from '../../errors/ConfigError.js';
 import { optionsObject } from '../../internal/options.js';
+import { required } from '../../internal/required.js';
 import { integerAtLeast, oneOf, withDefault } from '../../internal/validate.js';
 
 /** What an accumulating optimizer does with a window still open when an epoch ends. */
@@ -45,15 +46,15 @@ export const validateAccumulatingOptions =
   (inner: unknown) =>
   (options: unknown): E.Either<ConfigError, AccumulatingConfig> =>
     pipe(
-      innerOptimizer(inner),
+      required(FN, 'inner', WHAT_TO_PASS, innerOptimizer)(inner),
       E.chain((checkedInner) =>
         pipe(
-          optionsObject(FN, ['steps', 'epochEnd'])(options),
+          required(FN, 'options', 'an object with steps (batches per update)', optionsObject(FN, ['steps', 'epochEnd']))(options),
           E.chain((o) =>
             pipe(
               E.Do,
               E.bind('inner', () => E.right(checkedInner)),
-              E.bind('steps', () => integerAtLeast(FN, 'steps', 1)(o['steps'])),
+              E.bind('steps', () => required(FN, 'steps', 'an integer >= 1 (batches per update)', integerAtLeast(FN, 'steps', 1))(o['steps'])),
               E.bind('epochEnd', () => withDefault(oneOf<EpochEnd>(FN, 'epochEnd', ['carry', 'apply']), 'carry')(o['epochEnd'])),
             ),
           ),

@@ -20,7 +20,7 @@ import { clipProbabilities } from './clipProbabilities.js';
  * @throws {ShapeMismatchError} when the shapes differ
  */
 export function categoricalCrossentropy(labels: tf.Tensor, probabilities: tf.Tensor): tf.Tensor {
-  checkSameShape('losses.categoricalCrossentropy', labels, probabilities);
+  checkSameShape('losses.categoricalCrossentropy', labels, probabilities, 'categorical');
   return tf.tidy(() => {
     const last = probabilities.rank - 1;
     const p = clipProbabilities(tf.div(probabilities, tf.sum(probabilities, last, true)));

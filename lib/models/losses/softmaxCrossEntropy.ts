@@ -16,6 +16,6 @@ import { checkSameShape } from './checkSameShape.js';
  * @throws {ShapeMismatchError} when the shapes differ
  */
 export function softmaxCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor {
-  checkSameShape('losses.softmaxCrossEntropy', labels, logits);
+  checkSameShape('losses.softmaxCrossEntropy', labels, logits, 'categorical');
   return tf.tidy(() => tf.neg(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), -1)));
 }
