@@ -10,5 +10,5 @@ export {
   type ParamDifference,
   type SplitDifference,
 } from '../checkAccumulationSafety.js';
-export type { BatchCoupledLayer } from '../../internal/batchCoupledLayers.js';
+export type { BatchCoupledLayer } from '../../models/types.js';
 export { unevenSizes } from '../unevenSizes.js';
